@@ -1,0 +1,29 @@
+"""Test settings: fast hashing, in-memory email, Celery eager unless a test opts out."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import DATABASES
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# pytest-django's `settings` fixture does not reach Celery's config: set eager here.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+# Playwright drives a live server from a thread with a running event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+AXES_ENABLED = True
+# Persistent connections only confuse the per-test transaction handling.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"null": {"class": "logging.NullHandler"}},
+    "root": {"handlers": ["null"], "level": "WARNING"},
+}
+WHITENOISE_AUTOREFRESH = True

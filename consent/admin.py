@@ -1,0 +1,90 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import (
+    ConsentRecord,
+    DeadlineReminder,
+    Lockout,
+    ModalVariant,
+    NoticeDeferral,
+    Policy,
+    UserConsentState,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Evidence is never edited or deleted from admin, by anyone (superusers included)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+
+@admin.register(Policy)
+class PolicyAdmin(admin.ModelAdmin):
+    list_display = ["version", "title", "effective_at", "decision_deadline", "opt_in_retention", "opt_out_retention"]
+    search_fields = ["version", "title"]
+    readonly_fields = ["created_at", "text_digest"]
+    date_hierarchy = "effective_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once anyone has decided under a version, its text is evidence: publish a new version instead.
+        if obj is not None and obj.records.exists():
+            return [*self.readonly_fields, "version", "title", "summary", "body", "effective_at"]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.records.exists()
+
+
+@admin.register(ModalVariant)
+class ModalVariantAdmin(admin.ModelAdmin):
+    list_display = ["key", "name", "layout", "toggle_default", "accept_emphasis", "is_active", "is_default"]
+    list_filter = ["layout", "is_active", "is_default"]
+    search_fields = ["key", "name", "headline"]
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdmin):
+    list_display = ["id", "user", "choice", "surface", "variant", "policy", "decided_at"]
+    list_filter = ["choice", "surface", "variant", "policy"]
+    search_fields = ["id", "user__email", "record_hash"]
+    date_hierarchy = "decided_at"
+    list_select_related = ["user", "variant", "policy"]
+
+
+@admin.register(UserConsentState)
+class UserConsentStateAdmin(ReadOnlyAdmin):
+    list_display = ["user", "choice", "policy", "decided_at"]
+    list_filter = ["choice", "policy"]
+    search_fields = ["user__email"]
+    list_select_related = ["user", "policy"]
+
+
+@admin.register(NoticeDeferral)
+class NoticeDeferralAdmin(ReadOnlyAdmin):
+    list_display = ["user", "policy", "deferred_at", "hidden_until"]
+    list_filter = ["policy"]
+    search_fields = ["user__email"]
+
+
+@admin.register(DeadlineReminder)
+class DeadlineReminderAdmin(ReadOnlyAdmin):
+    list_display = ["user", "policy", "kind", "sent_at"]
+    list_filter = ["kind", "policy"]
+    search_fields = ["user__email"]
+
+
+@admin.register(Lockout)
+class LockoutAdmin(ReadOnlyAdmin):
+    list_display = ["user", "policy", "locked_at", "resolved_at"]
+    list_filter = ["policy"]
+    search_fields = ["user__email"]

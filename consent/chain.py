@@ -1,0 +1,82 @@
+"""The per-user hash chain over consent records (tamper evidence, DESIGN §3)."""
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from dataclasses import dataclass
+
+from .models import ConsentRecord
+
+GENESIS = "0" * 64
+
+HASHED_FIELDS = (
+    "id",
+    "user_id",
+    "policy_id",
+    "policy_digest",
+    "choice",
+    "surface",
+    "variant_id",
+    "arm_id",
+    "shown",
+    "toggle_default",
+    "toggle_touched",
+    "learn_more_opened",
+    "shown_at",
+    "decided_at",
+    "form_key",
+    "ip_hash",
+    "user_agent",
+    "locale",
+    "jurisdiction",
+    "previous_id",
+)
+
+
+def _canonical_value(value):
+    if isinstance(value, datetime):
+        # UTC with fixed precision: the same instant always hashes the same way.
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def record_canonical(record: ConsentRecord) -> str:
+    payload = {name: _canonical_value(getattr(record, name)) for name in HASHED_FIELDS}
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_hash_compute(record: ConsentRecord, previous_hash: str | None) -> str:
+    material = (previous_hash or GENESIS) + "\n" + record_canonical(record)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    record_id: str
+    user_id: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"record {self.record_id} (user {self.user_id}): {self.reason}"
+
+
+def chain_verify_user(records: list[ConsentRecord]) -> list[ChainBreak]:
+    """Check one user's records, given in chain order or not."""
+    breaks: list[ChainBreak] = []
+    by_id = {r.pk: r for r in records}
+    starts = [r for r in records if r.previous_id is None]
+    if len(starts) != 1 and records:
+        for r in starts or records[:1]:
+            breaks.append(ChainBreak(str(r.pk), r.user_id, f"chain has {len(starts)} starting records"))
+    for record in records:
+        previous = by_id.get(record.previous_id) if record.previous_id else None
+        if record.previous_id and previous is None:
+            breaks.append(ChainBreak(str(record.pk), record.user_id, "previous record is missing"))
+            continue
+        expected = record_hash_compute(record, previous.record_hash if previous else None)
+        if expected != record.record_hash:
+            breaks.append(ChainBreak(str(record.pk), record.user_id, "record_hash does not match its content"))
+    return breaks

@@ -1,0 +1,68 @@
+"""The consent gate: undecided users are stopped before any product view runs.
+
+It reads one row-set per request for a signed-in user (``gate_status``) and
+nothing for anonymous requests; static files never reach it (WhiteNoise
+answers them first).
+"""
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.utils.http import urlencode
+from django_htmx.http import HttpResponseClientRedirect
+
+from . import errors
+from .selectors import gate_status
+
+# Operators work in admin; the gate guards the chat product itself.
+EXEMPT_NAMESPACES = {"admin"}
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or (
+        request.accepts("application/json") and not request.accepts("text/html")
+    )
+
+
+def decision_url(request: HttpRequest) -> str:
+    url = reverse("consent:decide")
+    if request.method == "GET" and not getattr(request, "htmx", False):
+        return f"{url}?{urlencode({'next': request.get_full_path()})}"
+    return url
+
+
+class ConsentGateMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "consent_gate_exempt", False):
+            return None
+        match = request.resolver_match
+        if match is not None and EXEMPT_NAMESPACES.intersection(match.namespaces):
+            return None
+        user = request.user
+        if not user.is_authenticated:
+            return None
+        status = gate_status(user=user, session=request.session)
+        request.consent_gate = status
+        if not status.blocks:
+            return None
+        if wants_json(request):
+            return JsonResponse(
+                {
+                    "error": "consent_required",
+                    "reason": status.requirement.value,
+                    "policy": status.policy.version,
+                    "detail": errors.CONSENT_REQUIRED,
+                    "decide_url": reverse("consent:decide"),
+                },
+                status=403,
+            )
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(decision_url(request))
+        response = HttpResponseRedirect(decision_url(request))
+        response.status_code = 303
+        return response

@@ -1,0 +1,286 @@
+"""Consent: the policy, the pop-up designs, and the append-only decision records.
+
+Field sets follow DESIGN §3; a record holds what is needed to *demonstrate*
+consent later (GDPR Art. 7(1)), laid out after ISO/IEC TS 27560.
+"""
+
+import hashlib
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class Choice(models.TextChoices):
+    OPT_IN = "opt_in", "Opted in"
+    OPT_OUT = "opt_out", "Opted out"
+
+
+class Surface(models.TextChoices):
+    FIRST_LOGIN = "first_login", "First-login screen"
+    EXISTING_NOTICE = "existing_notice", "Existing-user notice"
+    DEADLINE_GATE = "deadline_gate", "Deadline gate"
+    SETTINGS = "settings", "Privacy settings"
+    API = "api", "API"
+
+
+class Layout(models.TextChoices):
+    ACCEPT_WITH_TOGGLE = "accept_with_toggle", "Accept button with a training toggle"
+    TWO_BUTTONS = "two_buttons", "Two equal buttons"
+
+
+class Policy(models.Model):
+    """One version of the data policy. The current one is the latest already in effect."""
+
+    version = models.SlugField(max_length=40, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(help_text="Plain-words summary shown in every pop-up design.")
+    body = models.TextField(help_text="The full policy text, shown on the public policy page.")
+    effective_at = models.DateTimeField(db_index=True)
+    decision_deadline = models.DateTimeField()
+    opt_in_retention = models.DurationField(default=timedelta(days=1825))
+    opt_out_retention = models.DurationField(default=timedelta(days=30))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "policies"
+        ordering = ["-effective_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision_deadline__gte=models.F("effective_at")),
+                name="policy_deadline_after_effective",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.version})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("consent:policy", kwargs={"version": self.version})
+
+    @property
+    def text_digest(self) -> str:
+        """SHA-256 of exactly the text a person could read: stored in every record and receipt."""
+        canonical = "\n".join([self.version, self.title, self.summary, self.body])
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class ModalVariant(models.Model):
+    """A pop-up design under test; designs are rows of data, rendered by one template."""
+
+    key = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    layout = models.CharField(max_length=30, choices=Layout.choices)
+    toggle_default = models.BooleanField(
+        default=False, help_text="Toggle layouts only: whether the training toggle starts on."
+    )
+    headline = models.CharField(max_length=200)
+    body = models.TextField(help_text="What is used, for how long, and where to change it.")
+    accept_label = models.CharField(max_length=60, default="Accept")
+    decline_label = models.CharField(
+        max_length=60, blank=True, help_text="Two-button layouts: the refuse button's label."
+    )
+    toggle_label = models.CharField(
+        max_length=200, blank=True, help_text="Toggle layouts: the switch's label."
+    )
+    accept_emphasis = models.BooleanField(
+        default=False, help_text="Accept drawn larger and highlighted (the announcement's design)."
+    )
+    learn_more = models.TextField(blank=True, help_text="Shown inside the 'Learn more' disclosure.")
+    surfaces = models.JSONField(
+        default=list, blank=True, help_text="Surfaces this design may be shown on; empty means all."
+    )
+    is_active = models.BooleanField(default=True)
+    is_default = models.BooleanField(
+        default=False, help_text="Shown wherever no running experiment chooses a design."
+    )
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_variant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_toggle(self) -> bool:
+        return self.layout == Layout.ACCEPT_WITH_TOGGLE
+
+    def offered_on(self, surface: str) -> bool:
+        return self.is_active and (not self.surfaces or surface in self.surfaces)
+
+    def snapshot(self) -> dict:
+        """The copy exactly as shown, frozen into the record that it produced."""
+        return {
+            "key": self.key,
+            "layout": self.layout,
+            "toggle_default": self.toggle_default if self.has_toggle else None,
+            "headline": self.headline,
+            "body": self.body,
+            "accept_label": self.accept_label,
+            "decline_label": self.decline_label,
+            "toggle_label": self.toggle_label,
+            "accept_emphasis": self.accept_emphasis,
+            "learn_more": self.learn_more,
+        }
+
+
+class ConsentRecord(models.Model):
+    """One decision, never updated or deleted (database triggers refuse both).
+
+    ``record_hash`` chains each user's records: SHA-256 over the canonical
+    record plus ``previous.record_hash``, so editing or dropping any row breaks
+    verification from that row on, without a global write lock.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_records"
+    )
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="records")
+    policy_digest = models.CharField(max_length=64)
+    choice = models.CharField(max_length=10, choices=Choice.choices)
+    surface = models.CharField(max_length=20, choices=Surface.choices)
+    variant = models.ForeignKey(
+        ModalVariant, on_delete=models.PROTECT, null=True, blank=True, related_name="records"
+    )
+    arm = models.ForeignKey(
+        "experiments.Arm", on_delete=models.PROTECT, null=True, blank=True, related_name="records"
+    )
+    shown = models.JSONField(default=dict, help_text="The design's copy exactly as rendered.")
+    toggle_default = models.BooleanField(null=True)
+    toggle_touched = models.BooleanField(default=False)
+    learn_more_opened = models.BooleanField(default=False)
+    shown_at = models.DateTimeField()
+    decided_at = models.DateTimeField(db_index=True)
+    form_key = models.CharField(max_length=64, unique=True, help_text="One-time key of the form.")
+    ip_hash = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    locale = models.CharField(max_length=35, blank=True)
+    jurisdiction = models.CharField(max_length=2, blank=True)
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_record"
+    )
+    record_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        indexes = [models.Index(fields=["user", "decided_at"])]
+        constraints = [
+            # A chain has exactly one first record per user.
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(previous__isnull=True), name="one_chain_start_per_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_at__gte=models.F("shown_at")), name="decided_after_shown"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_choice_display()} by user {self.user_id} at {self.decided_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("consent:receipt", kwargs={"record_id": self.pk})
+
+
+class UserConsentState(models.Model):
+    """The user's current decision: the one row the gate reads."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="consent_state",
+    )
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
+    choice = models.CharField(max_length=10, choices=Choice.choices)
+    latest_record = models.OneToOneField(ConsentRecord, on_delete=models.PROTECT, related_name="+")
+    # The first opt-in record of the current unbroken run of opt-ins under this policy:
+    # only activity since then is covered by the user's present consent.
+    opt_in_since = models.ForeignKey(
+        ConsentRecord, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "user consent state"
+
+    def __str__(self) -> str:
+        return f"user {self.user_id}: {self.choice} under {self.policy_id}"
+
+
+class NoticeDeferral(models.Model):
+    """A "Not now" on the existing-user notice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_deferrals"
+    )
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="deferrals")
+    variant = models.ForeignKey(ModalVariant, on_delete=models.PROTECT, null=True, blank=True)
+    arm = models.ForeignKey("experiments.Arm", on_delete=models.PROTECT, null=True, blank=True)
+    deferred_at = models.DateTimeField()
+    hidden_until = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-deferred_at"]
+        indexes = [models.Index(fields=["user", "policy", "hidden_until"])]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} deferred {self.policy_id} at {self.deferred_at:%Y-%m-%d %H:%M}"
+
+
+class ReminderKind(models.TextChoices):
+    SEVEN_DAYS = "7d", "7 days before the deadline"
+    ONE_DAY = "1d", "1 day before the deadline"
+
+
+class DeadlineReminder(models.Model):
+    """One reminder email of one kind per user and policy, whatever the schedule does."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT)
+    kind = models.CharField(max_length=4, choices=ReminderKind.choices)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "policy", "kind"], name="one_reminder_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder to user {self.user_id} for {self.policy_id}"
+
+
+class Lockout(models.Model):
+    """When an undecided user became locked out by the deadline (bookkeeping, not the gate)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT)
+    locked_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "policy"], name="one_lockout_per_user_policy")
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} locked out of {self.policy_id}"
+
+
+class UsedFormKey(models.Model):
+    """A decision-form key already spent on a "Not now" (records hold their own keys)."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    used_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,69 @@
+"""Template context for the consent surfaces (reads plus a freshly issued form)."""
+
+from django.http import HttpRequest
+
+from experiments.services import choose_variant, exposure_record
+
+from .models import Choice, Policy, Surface
+from .selectors import consent_records_for, consent_state_for, current_policy
+from .services import decision_form_issue
+
+
+def _years(duration) -> str:
+    days = duration.days
+    if days >= 365 and days % 365 == 0:
+        years = days // 365
+        return f"{years} year{'s' if years != 1 else ''}"
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+def policy_facts(policy: Policy) -> dict:
+    return {"opt_in_period": _years(policy.opt_in_retention), "opt_out_period": _years(policy.opt_out_retention)}
+
+
+def decision_context(request: HttpRequest, *, policy: Policy, surface: str, next_url: str = "") -> dict:
+    """Choose the design, note the exposure, and issue a one-time signed form."""
+    chosen = choose_variant(request.user, surface)
+    exposure_record(user=request.user, choice=chosen)
+    form = decision_form_issue(
+        user=request.user, policy=policy, surface=surface, variant=chosen.variant, arm=chosen.arm
+    )
+    return {
+        "policy": policy,
+        "facts": policy_facts(policy),
+        "variant": chosen.variant,
+        "surface": surface,
+        "form_token": form.token(),
+        "deferrable": surface == Surface.EXISTING_NOTICE,
+        "blocking": surface in (Surface.FIRST_LOGIN, Surface.DEADLINE_GATE),
+        "next_url": next_url,
+    }
+
+
+def privacy_settings_context(request: HttpRequest) -> dict:
+    user = request.user
+    policy = current_policy()
+    state = consent_state_for(user)
+    decided_now = state is not None and policy is not None and state.policy_id == policy.pk
+    context = {
+        "policy": policy,
+        "facts": policy_facts(policy) if policy else None,
+        "state": state if decided_now else None,
+        "earlier_state": state if state is not None and not decided_now else None,
+        "opted_in": decided_now and state.choice == Choice.OPT_IN,
+        "records": consent_records_for(user)[:50],
+        "training_uses": _training_uses(user),
+    }
+    if policy is not None:
+        form = decision_form_issue(user=user, policy=policy, surface=Surface.SETTINGS, variant=None)
+        context["form_token"] = form.token()
+    return context
+
+
+def _training_uses(user) -> list:
+    """Which of the user's conversations went into which snapshot (filled by the training app)."""
+    try:
+        from training.selectors import training_uses_for
+    except ImportError:
+        return []
+    return list(training_uses_for(user))

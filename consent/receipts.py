@@ -1,0 +1,72 @@
+"""Consent receipts: one JSON document per record, after ISO/IEC TS 27560.
+
+States use the W3C Data Privacy Vocabulary (dpv:ConsentGiven, dpv:ConsentRefused,
+dpv:ConsentWithdrawn; dpv:ConsentRequestDeferred for a "Not now").
+"""
+
+from django.urls import reverse
+
+from .models import Choice, ConsentRecord
+
+RECEIPT_SCHEMA = "ISO/IEC TS 27560:2023 consent record (JSON profile)"
+PURPOSE = "Use of conversation content to train and improve future AI models"
+CONTROLLER = "Chat product operator (data controller)"
+WITHDRAWAL_METHOD = (
+    "Privacy settings > 'Use my chats for training' > Turn off (one step, any time); "
+    "takes effect for all future training snapshots."
+)
+
+
+def consent_state(record: ConsentRecord) -> str:
+    """The DPV state the record puts the person in."""
+    if record.choice == Choice.OPT_IN:
+        return "dpv:ConsentGiven"
+    previous = record.previous
+    if previous is not None and previous.choice == Choice.OPT_IN and previous.policy_id == record.policy_id:
+        return "dpv:ConsentWithdrawn"
+    return "dpv:ConsentRefused"
+
+
+def receipt_build(record: ConsentRecord) -> dict:
+    policy = record.policy
+    retention = policy.opt_in_retention if record.choice == Choice.OPT_IN else policy.opt_out_retention
+    state = consent_state(record)
+    return {
+        "schema": RECEIPT_SCHEMA,
+        "record_id": str(record.pk),
+        "principal_id": f"user:{record.user_id}",
+        "controller": CONTROLLER,
+        "notice": {
+            "policy_version": policy.version,
+            "policy_title": policy.title,
+            "policy_digest_sha256": record.policy_digest,
+            "policy_url": reverse("consent:policy", kwargs={"version": policy.version}),
+            "design": record.shown or None,
+        },
+        "purpose": PURPOSE,
+        "processing": ["dpv:Use", "dpv:Store"],
+        "retention_period_days": retention.days,
+        "jurisdiction": record.jurisdiction or None,
+        "legal_basis": "dpv:Consent (GDPR Art. 6(1)(a), Art. 7)",
+        "withdrawal_method": WITHDRAWAL_METHOD,
+        "event": {
+            "type": state.removeprefix("dpv:").replace("Consent", "Consent "),
+            "time": record.decided_at.isoformat(),
+            "shown_at": record.shown_at.isoformat(),
+            "surface": record.surface,
+            "toggle_default": record.toggle_default,
+            "toggle_touched": record.toggle_touched,
+            "learn_more_opened": record.learn_more_opened,
+        },
+        "state": state,
+        "choice": record.choice,
+        "context": {
+            "ip_address_sha256": record.ip_hash or None,
+            "user_agent": record.user_agent or None,
+            "locale": record.locale or None,
+        },
+        "integrity": {
+            "previous_record_id": str(record.previous_id) if record.previous_id else None,
+            "record_hash_sha256": record.record_hash,
+        },
+    }

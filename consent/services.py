@@ -1,0 +1,450 @@
+"""Writes for consent: issuing decision forms, recording decisions, deferrals.
+
+Every decision is one append-only ``ConsentRecord`` plus the user's
+``UserConsentState``, written in one transaction (DESIGN §3, §4 rule 4).
+"""
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from . import errors
+from .chain import chain_verify_user, record_hash_compute
+from .errors import ConsentError
+from .models import (
+    Choice,
+    ConsentRecord,
+    DeadlineReminder,
+    Lockout,
+    ModalVariant,
+    NoticeDeferral,
+    Policy,
+    ReminderKind,
+    Surface,
+    UsedFormKey,
+    UserConsentState,
+)
+from .selectors import SESSION_DEFERRED_KEY, current_policy
+
+logger = logging.getLogger(__name__)
+
+FORM_SALT = "consent.decision-form"
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What a record keeps of the request: never the raw IP address."""
+
+    ip_hash: str = ""
+    user_agent: str = ""
+    locale: str = ""
+
+    @classmethod
+    def from_request(cls, request) -> "RequestContext":
+        ip = request.META.get("REMOTE_ADDR", "")
+        ip_hash = (
+            hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest() if ip else ""
+        )
+        return cls(
+            ip_hash=ip_hash,
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+            locale=(getattr(request, "LANGUAGE_CODE", "") or "")[:35],
+        )
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    """The signed facts of one rendered decision form."""
+
+    key: str
+    user_id: int
+    policy_version: str
+    surface: str
+    variant_key: str | None
+    arm_id: int | None
+    shown_at: datetime
+
+    def token(self) -> str:
+        return signing.dumps(
+            {
+                "k": self.key,
+                "u": self.user_id,
+                "p": self.policy_version,
+                "s": self.surface,
+                "v": self.variant_key,
+                "a": self.arm_id,
+                "t": self.shown_at.isoformat(),
+            },
+            salt=FORM_SALT,
+            compress=True,
+        )
+
+
+def decision_form_issue(
+    *, user, policy: Policy, surface: str, variant: ModalVariant | None, arm=None
+) -> DecisionForm:
+    """A new one-time form for the user; the server's clock fixes ``shown_at``."""
+    return DecisionForm(
+        key=secrets.token_hex(16),
+        user_id=user.pk,
+        policy_version=policy.version,
+        surface=surface,
+        variant_key=variant.key if variant else None,
+        arm_id=arm.pk if arm else None,
+        shown_at=timezone.now(),
+    )
+
+
+def decision_form_load(token: str, *, user) -> DecisionForm:
+    """Verify a submitted form token: signature, age, owner. Raises ConsentError."""
+    try:
+        data = signing.loads(token, salt=FORM_SALT, max_age=settings.CONSENT_FORM_MAX_AGE_SECONDS)
+    except signing.SignatureExpired as exc:
+        raise ConsentError(errors.FORM_EXPIRED, status=400, code="form_expired") from exc
+    except signing.BadSignature as exc:
+        raise ConsentError(errors.FORM_TAMPERED, status=400, code="form_tampered") from exc
+    try:
+        form = DecisionForm(
+            key=str(data["k"]),
+            user_id=int(data["u"]),
+            policy_version=str(data["p"]),
+            surface=str(data["s"]),
+            variant_key=data["v"],
+            arm_id=data["a"],
+            shown_at=parse_datetime(data["t"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConsentError(errors.FORM_TAMPERED, status=400, code="form_tampered") from exc
+    if form.user_id != user.pk:
+        raise ConsentError(errors.FORM_OTHER_USER, status=403, code="form_other_user")
+    if form.surface not in Surface.values or form.shown_at is None:
+        raise ConsentError(errors.FORM_TAMPERED, status=400, code="form_tampered")
+    return form
+
+
+def choice_from_submission(*, variant: ModalVariant | None, decision: str, toggle_on: bool) -> str:
+    """Map the pressed button (and the toggle, on toggle designs) to a choice.
+
+    On toggle designs Accept submits the toggle's current state, so accepting
+    without touching a default-on toggle opts in: that is the design under test.
+    """
+    if variant is not None and variant.has_toggle:
+        if decision != "accept":
+            raise ConsentError(errors.INVALID_CHOICE, code="invalid_choice")
+        return Choice.OPT_IN if toggle_on else Choice.OPT_OUT
+    if decision in Choice.values:
+        return decision
+    raise ConsentError(errors.INVALID_CHOICE, code="invalid_choice")
+
+
+def _lock_user(user) -> None:
+    """Serialise one user's decisions: the user row is always locked first."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+
+
+@transaction.atomic
+def consent_record_create(
+    *,
+    user,
+    policy: Policy,
+    choice: str,
+    surface: str,
+    form_key: str,
+    shown_at: datetime,
+    variant: ModalVariant | None = None,
+    arm=None,
+    toggle_touched: bool = False,
+    learn_more_opened: bool = False,
+    context: RequestContext | None = None,
+) -> ConsentRecord:
+    """Record one decision, exactly once per form key, and update the user's state.
+
+    A second submit of the same form returns the first record unchanged (a
+    double click, a retry, a second tab); a different answer on the same form
+    is refused.
+    """
+    if choice not in Choice.values:
+        raise ConsentError(errors.INVALID_CHOICE, code="invalid_choice")
+    if surface not in Surface.values:
+        raise ConsentError(errors.FORM_TAMPERED, code="form_tampered")
+    now = timezone.now()
+    live_policy = current_policy(now=now)
+    if live_policy is None:
+        raise ConsentError(errors.NO_POLICY, status=409, code="no_policy")
+    if live_policy.pk != policy.pk:
+        raise ConsentError(errors.POLICY_SUPERSEDED, status=409, code="policy_superseded")
+    if variant is not None and not variant.offered_on(surface):
+        raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
+
+    _lock_user(user)
+    existing = ConsentRecord.objects.filter(form_key=form_key).first()
+    if existing is not None or UsedFormKey.objects.filter(key=form_key).exists():
+        if existing is not None and existing.user_id == user.pk and existing.choice == choice:
+            return existing
+        raise ConsentError(errors.FORM_ALREADY_USED, status=409, code="form_already_used")
+
+    context = context or RequestContext()
+    state = UserConsentState.objects.filter(user=user).select_related("latest_record").first()
+    previous = state.latest_record if state else None
+    record = ConsentRecord(
+        user=user,
+        policy=policy,
+        policy_digest=policy.text_digest,
+        choice=choice,
+        surface=surface,
+        variant=variant,
+        arm=arm,
+        shown=variant.snapshot() if variant else {},
+        toggle_default=variant.toggle_default if variant is not None and variant.has_toggle else None,
+        toggle_touched=toggle_touched,
+        learn_more_opened=learn_more_opened,
+        shown_at=min(shown_at, now),
+        decided_at=now,
+        form_key=form_key,
+        ip_hash=context.ip_hash,
+        user_agent=context.user_agent,
+        locale=context.locale,
+        jurisdiction=user.country or "",
+        previous=previous,
+    )
+    record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
+    try:
+        with transaction.atomic():
+            record.save(force_insert=True)
+    except IntegrityError as exc:
+        # Another request with this form key won the race (the user lock makes this rare).
+        raced = ConsentRecord.objects.filter(form_key=form_key, user=user, choice=choice).first()
+        if raced is not None:
+            return raced
+        raise ConsentError(errors.FORM_ALREADY_USED, status=409, code="form_already_used") from exc
+
+    continuing_opt_in = (
+        state is not None
+        and state.policy_id == policy.pk
+        and state.choice == Choice.OPT_IN
+        and choice == Choice.OPT_IN
+    )
+    opt_in_since = (
+        (state.opt_in_since if continuing_opt_in else record) if choice == Choice.OPT_IN else None
+    )
+    UserConsentState.objects.update_or_create(
+        user=user,
+        defaults={
+            "policy": policy,
+            "choice": choice,
+            "latest_record": record,
+            "opt_in_since": opt_in_since,
+            "decided_at": now,
+        },
+    )
+    Lockout.objects.filter(user=user, policy=policy, resolved_at__isnull=True).update(resolved_at=now)
+
+    from conversations.services import conversation_retention_recompute_for_user
+
+    conversation_retention_recompute_for_user(user=user, now=now)
+    logger.info(
+        "consent decision recorded",
+        extra={"record_id": str(record.pk), "user_id": user.pk, "choice": choice, "surface": surface},
+    )
+    return record
+
+
+@transaction.atomic
+def notice_defer(
+    *, user, policy: Policy, form_key: str, session=None, variant=None, arm=None
+) -> NoticeDeferral:
+    """"Not now" on the existing-user notice; never past the deadline, never for new users."""
+    now = timezone.now()
+    if now >= policy.decision_deadline:
+        raise ConsentError(errors.DEFER_PAST_DEADLINE, status=409, code="deadline_passed")
+    if user.date_joined >= policy.effective_at:
+        raise ConsentError(errors.DEFER_NOT_ALLOWED, status=409, code="not_deferrable")
+    live_policy = current_policy(now=now)
+    if live_policy is None or live_policy.pk != policy.pk:
+        raise ConsentError(errors.POLICY_SUPERSEDED, status=409, code="policy_superseded")
+    _lock_user(user)
+    if ConsentRecord.objects.filter(form_key=form_key).exists():
+        raise ConsentError(errors.FORM_ALREADY_USED, status=409, code="form_already_used")
+    _, created = UsedFormKey.objects.get_or_create(key=form_key, defaults={"used_at": now})
+    if not created:
+        # A replayed "Not now": the first one already hid the notice.
+        existing = NoticeDeferral.objects.filter(user=user, policy=policy).first()
+        if existing is not None:
+            return existing
+    hidden_until = min(now + timedelta(hours=settings.CONSENT_NOTICE_DEFER_HOURS), policy.decision_deadline)
+    deferral = NoticeDeferral.objects.create(
+        user=user, policy=policy, variant=variant, arm=arm, deferred_at=now, hidden_until=hidden_until
+    )
+    if session is not None:
+        session[SESSION_DEFERRED_KEY] = policy.version
+    return deferral
+
+
+def consent_chains_verify(*, user_ids: list[int] | None = None, batch_size: int = 500):
+    """Yield every break in every user's chain, a batch of users at a time."""
+    users = ConsentRecord.objects.values_list("user_id", flat=True).distinct().order_by("user_id")
+    if user_ids is not None:
+        users = users.filter(user_id__in=user_ids)
+    user_list = list(users)
+    for start in range(0, len(user_list), batch_size):
+        chunk = user_list[start : start + batch_size]
+        records_by_user: dict[int, list[ConsentRecord]] = {uid: [] for uid in chunk}
+        for record in ConsentRecord.objects.filter(user_id__in=chunk).order_by("decided_at"):
+            records_by_user[record.user_id].append(record)
+        for records in records_by_user.values():
+            yield from chain_verify_user(records)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A decision form as posted: the signed token plus what the person did."""
+
+    token: str
+    decision: str
+    toggle_on: bool = False
+    toggle_touched: bool = False
+    learn_more_opened: bool = False
+
+
+def _form_targets(form: DecisionForm) -> tuple[Policy, ModalVariant | None, object | None]:
+    from experiments.models import Arm
+
+    try:
+        policy = Policy.objects.get(version=form.policy_version)
+        variant = ModalVariant.objects.get(key=form.variant_key) if form.variant_key else None
+        arm = Arm.objects.get(pk=form.arm_id) if form.arm_id else None
+    except (Policy.DoesNotExist, ModalVariant.DoesNotExist, Arm.DoesNotExist) as exc:
+        raise ConsentError(errors.FORM_TAMPERED, code="form_tampered") from exc
+    if arm is not None and arm.variant_id != getattr(variant, "pk", None):
+        raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
+    return policy, variant, arm
+
+
+def consent_decision_submit(
+    *, user, submission: Submission, context: RequestContext | None = None
+) -> ConsentRecord:
+    """Check a posted decision form end to end and record it (once)."""
+    form = decision_form_load(submission.token, user=user)
+    policy, variant, arm = _form_targets(form)
+    if form.surface != Surface.SETTINGS and variant is None:
+        raise ConsentError(errors.FORM_TAMPERED, code="form_tampered")
+    choice = choice_from_submission(
+        variant=variant, decision=submission.decision, toggle_on=submission.toggle_on
+    )
+    toggle_touched = submission.toggle_touched
+    if variant is not None and variant.has_toggle:
+        # Without JavaScript only a net change is visible; with it, any touch is reported.
+        toggle_touched = toggle_touched or submission.toggle_on != variant.toggle_default
+    else:
+        toggle_touched = False
+    return consent_record_create(
+        user=user,
+        policy=policy,
+        choice=choice,
+        surface=form.surface,
+        form_key=form.key,
+        shown_at=form.shown_at,
+        variant=variant,
+        arm=arm,
+        toggle_touched=toggle_touched,
+        learn_more_opened=submission.learn_more_opened,
+        context=context,
+    )
+
+
+def notice_defer_submit(*, user, token: str, session=None) -> NoticeDeferral:
+    """Check a posted "Not now" and record the deferral."""
+    form = decision_form_load(token, user=user)
+    if form.surface != Surface.EXISTING_NOTICE:
+        raise ConsentError(errors.DEFER_NOT_ALLOWED, status=409, code="not_deferrable")
+    policy, variant, arm = _form_targets(form)
+    return notice_defer(
+        user=user, policy=policy, form_key=form.key, session=session, variant=variant, arm=arm
+    )
+
+
+REMINDER_LEAD_TIMES = {
+    ReminderKind.SEVEN_DAYS: timedelta(days=7),
+    ReminderKind.ONE_DAY: timedelta(days=1),
+}
+
+
+def _undecided_existing_users(policy: Policy):
+    """Users who joined before the policy and have not decided under it."""
+    decided = UserConsentState.objects.filter(policy=policy).values("user_id")
+    return get_user_model().objects.filter(
+        is_active=True, pseudonymised_at__isnull=True, date_joined__lt=policy.effective_at
+    ).exclude(pk__in=decided)
+
+
+def deadline_reminders_send(*, batch_size: int = 500, now: datetime | None = None) -> dict[str, int]:
+    """Email undecided users 7 days and 1 day before the deadline, once per kind.
+
+    Idempotent whatever the schedule does: the (user, policy, kind) row is
+    claimed before the email is sent, so a rerun or an overlapping worker skips it.
+    """
+    now = now or timezone.now()
+    policy = current_policy(now=now)
+    sent = {kind.value: 0 for kind in ReminderKind}
+    if policy is None or now >= policy.decision_deadline:
+        return sent
+    for kind, lead in REMINDER_LEAD_TIMES.items():
+        if now < policy.decision_deadline - lead:
+            continue
+        if kind == ReminderKind.SEVEN_DAYS and now >= policy.decision_deadline - timedelta(days=1):
+            continue  # Too late for the week-ahead reminder; the day-ahead one covers it.
+        already = DeadlineReminder.objects.filter(policy=policy, kind=kind).values("user_id")
+        users = _undecided_existing_users(policy).exclude(pk__in=already).order_by("pk")
+        for user in users[:batch_size]:
+            _, claimed = DeadlineReminder.objects.get_or_create(
+                user=user, policy=policy, kind=kind, defaults={"sent_at": now}
+            )
+            if not claimed:
+                continue
+            _reminder_email(user=user, policy=policy, kind=kind).send()
+            sent[kind.value] += 1
+    logger.info("deadline reminders sent", extra={"policy": policy.version, **sent})
+    return sent
+
+
+def _reminder_email(*, user, policy: Policy, kind: str):
+    from django.core.mail import EmailMessage
+
+    when = "in 7 days" if kind == ReminderKind.SEVEN_DAYS else "tomorrow"
+    body = (
+        f"Hello,\n\nPlease tell us whether your chats may be used to train our models. "
+        f"The deadline is {policy.decision_deadline:%d %B %Y, %H:%M %Z} ({when}). "
+        "After it, you will need to choose before you can keep chatting; either answer works.\n\n"
+        "You can decide the next time you sign in, or any time in Privacy settings.\n"
+    )
+    return EmailMessage(
+        subject=f"Decide by {policy.decision_deadline:%d %B}: may your chats be used for training?",
+        body=body,
+        to=[user.email],
+    )
+
+
+def lockouts_record(*, batch_size: int = 1000, now: datetime | None = None) -> int:
+    """Note when each still-undecided user became locked out (bookkeeping only)."""
+    now = now or timezone.now()
+    policy = current_policy(now=now)
+    if policy is None or now < policy.decision_deadline:
+        return 0
+    noted = Lockout.objects.filter(policy=policy).values("user_id")
+    users = list(
+        _undecided_existing_users(policy).exclude(pk__in=noted).order_by("pk").values_list("pk", flat=True)[:batch_size]
+    )
+    Lockout.objects.bulk_create(
+        [Lockout(user_id=pk, policy=policy, locked_at=policy.decision_deadline, recorded_at=now) for pk in users],
+        ignore_conflicts=True,
+    )
+    return len(users)

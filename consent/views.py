@@ -1,0 +1,195 @@
+"""Consent screens: the decision screen, "Not now", policy text, receipts, privacy settings."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.middleware import HtmxDetails
+
+from . import errors
+from .decorators import consent_gate_exempt
+from .errors import ConsentError
+from .forms import DecisionSubmissionForm, DeferSubmissionForm
+from .models import Choice, ConsentRecord, Policy, Surface
+from .presenters import decision_context, privacy_settings_context
+from .receipts import receipt_build
+from .selectors import consent_record_get_for, current_policy, gate_status
+from .services import (
+    RequestContext,
+    Submission,
+    consent_decision_submit,
+    notice_defer_submit,
+)
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("conversations:list")
+
+
+def _error(request: HtmxHttpRequest, error: ConsentError) -> HttpResponse:
+    if request.htmx:
+        response = render(
+            request, "consent/error.html#consent-error", {"error": error}, status=error.status
+        )
+        return response
+    return render(request, "consent/error.html", {"error": error}, status=error.status)
+
+
+@consent_gate_exempt
+@login_required
+@require_http_methods(["GET", "POST"])
+def decide(request: HtmxHttpRequest) -> HttpResponse:
+    """The decision screen: blocking for new users and after the deadline, else the notice page."""
+    if request.method == "POST":
+        return _decide_post(request)
+    next_url = _safe_next(request, request.GET.get("next"))
+    status = gate_status(user=request.user, session=request.session)
+    if status.policy is None or status.choice:
+        return redirect(next_url)
+    surface = status.surface or Surface.EXISTING_NOTICE
+    context = decision_context(request, policy=status.policy, surface=surface, next_url=next_url)
+    return render(request, "consent/decide.html", context)
+
+
+def _decide_post(request: HtmxHttpRequest) -> HttpResponse:
+    form = DecisionSubmissionForm(request.POST)
+    if not form.is_valid():
+        return _error(request, _form_error(form))
+    data = form.cleaned_data
+    submission = Submission(
+        token=data["form_token"],
+        decision=data["decision"],
+        toggle_on=data["training"],
+        toggle_touched=data["toggle_touched"],
+        learn_more_opened=data["learn_more_opened"],
+    )
+    try:
+        record = consent_decision_submit(
+            user=request.user, submission=submission, context=RequestContext.from_request(request)
+        )
+    except ConsentError as error:
+        return _error(request, error)
+    next_url = _safe_next(request, data["next"])
+    messages.success(request, _saved_message(record))
+    if request.htmx:
+        if record.surface == Surface.EXISTING_NOTICE:
+            response = render(
+                request, "consent/decided.html#decision-saved", {"record": record, "next_url": next_url}
+            )
+            return trigger_client_event(response, "consentDecided", {"choice": record.choice})
+        return HttpResponseClientRedirect(next_url)
+    return redirect(next_url)
+
+
+def _form_error(form) -> ConsentError:
+    if "decision" in form.errors:
+        return ConsentError(errors.INVALID_CHOICE, code="invalid_choice")
+    return ConsentError(errors.FORM_TAMPERED, code="form_tampered")
+
+
+def _saved_message(record: ConsentRecord) -> str:
+    if record.choice == Choice.OPT_IN:
+        return (
+            "Saved: new and reopened chats may be used to improve the model. "
+            "You can turn this off any time in Privacy settings."
+        )
+    return (
+        "Saved: your chats will not be used for training. "
+        "You can change this any time in Privacy settings."
+    )
+
+
+@consent_gate_exempt
+@login_required
+@require_POST
+def defer(request: HtmxHttpRequest) -> HttpResponse:
+    """'Not now' on the existing-user notice."""
+    form = DeferSubmissionForm(request.POST)
+    if not form.is_valid():
+        return _error(request, ConsentError(errors.FORM_TAMPERED))
+    try:
+        notice_defer_submit(user=request.user, token=form.cleaned_data["form_token"], session=request.session)
+    except ConsentError as error:
+        return _error(request, error)
+    if request.htmx:
+        return trigger_client_event(HttpResponse(""), "consentDeferred")
+    return redirect(_safe_next(request, form.cleaned_data["next"]))
+
+
+@consent_gate_exempt
+@require_GET
+def policy_detail(request: HttpRequest, version: str | None = None) -> HttpResponse:
+    """The policy text: public, and reachable while locked out."""
+    if version is None:
+        policy = current_policy()
+        if policy is None:
+            raise Http404("No data policy is in effect yet.")
+    else:
+        policy = get_object_or_404(Policy, version=version)
+    return render(request, "consent/policy.html", {"policy": policy})
+
+
+def _own_record(request: HttpRequest, record_id) -> ConsentRecord:
+    try:
+        return consent_record_get_for(request.user, record_id)
+    except ConsentRecord.DoesNotExist as exc:
+        raise Http404("No such consent record.") from exc
+
+
+@login_required
+@require_GET
+def receipt(request: HttpRequest, record_id) -> HttpResponse:
+    record = _own_record(request, record_id)
+    receipt_data = receipt_build(record)
+    return render(
+        request,
+        "consent/receipt.html",
+        {"record": record, "receipt": receipt_data, "receipt_json": json.dumps(receipt_data, indent=2)},
+    )
+
+
+@login_required
+@require_GET
+def receipt_json(request: HttpRequest, record_id) -> JsonResponse:
+    record = _own_record(request, record_id)
+    response = JsonResponse(receipt_build(record), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="consent-receipt-{record.pk}.json"'
+    return response
+
+
+@login_required
+@require_GET
+def privacy_settings(request: HttpRequest) -> HttpResponse:
+    return render(request, "consent/privacy_settings.html", privacy_settings_context(request))
+
+
+@login_required
+@require_POST
+def privacy_change(request: HtmxHttpRequest) -> HttpResponse:
+    """The one-step change in privacy settings: as easy to withdraw as to give."""
+    form = DecisionSubmissionForm(request.POST)
+    if not form.is_valid():
+        return _error(request, _form_error(form))
+    submission = Submission(token=form.cleaned_data["form_token"], decision=form.cleaned_data["decision"])
+    try:
+        record = consent_decision_submit(
+            user=request.user, submission=submission, context=RequestContext.from_request(request)
+        )
+    except ConsentError as error:
+        return _error(request, error)
+    messages.success(request, _saved_message(record))
+    return redirect("consent:privacy_settings")

@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Conversation(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+    )
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField()
+    # The opt-in record in force at the last activity; null when the user was not opted in.
+    covered_by = models.ForeignKey(
+        "consent.ConsentRecord",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="covered_conversations",
+    )
+    retain_until = models.DateTimeField(db_index=True)
+    hold_reason = models.CharField(max_length=200, blank=True)
+    hold_until = models.DateTimeField(null=True, blank=True)
+    safety_flagged_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set by staff or the safety classifier: kept longer."
+    )
+
+    class Meta:
+        ordering = ["-last_activity_at"]
+        indexes = [models.Index(fields=["user", "-last_activity_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("conversations:detail", kwargs={"conversation_id": self.pk})
+
+
+class Role(models.TextChoices):
+    USER = "user", "You"
+    ASSISTANT = "assistant", "Assistant"
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    content = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["conversation", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"

@@ -1,0 +1,18 @@
+from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import Conversation
+
+
+def conversation_list_for(user) -> QuerySet[Conversation]:
+    """The user's conversations, newest activity first, with their message counts."""
+    return (
+        Conversation.objects.filter(user=user)
+        .annotate(message_count=Count("messages"))
+        .order_by("-last_activity_at", "-pk")
+    )
+
+
+def conversation_get_for(user, conversation_id: int) -> Conversation:
+    """One of the user's own conversations; another user's gives 404, never 403 (no probing)."""
+    return get_object_or_404(Conversation.objects.select_related("user"), pk=conversation_id, user=user)

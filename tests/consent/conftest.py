@@ -1,0 +1,54 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from consent.models import ModalVariant
+
+from .factories import PolicyFactory
+
+TOKEN_RE = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def policy(db):
+    """A policy in effect since yesterday, with a deadline in 30 days."""
+    return PolicyFactory()
+
+
+@pytest.fixture
+def existing_user(db, django_user_model):
+    """Joined long before the policy: sees the deferrable notice."""
+    return django_user_model.objects.create_user(
+        "existing@example.com", "correct-horse-battery", date_joined=timezone.now() - timedelta(days=400)
+    )
+
+
+@pytest.fixture
+def new_user(db, django_user_model, policy):
+    """Joined after the policy took effect: must decide at first login."""
+    return django_user_model.objects.create_user("new@example.com", "correct-horse-battery")
+
+
+@pytest.fixture
+def use_variant(db):
+    """Make the given design the default one shown."""
+
+    def use(key: str) -> ModalVariant:
+        ModalVariant.objects.update(is_default=False)
+        chosen = ModalVariant.objects.get(key=key)
+        chosen.is_default = True
+        chosen.save(update_fields=["is_default"])
+        return chosen
+
+    return use
+
+
+def form_token(client, url: str | None = None) -> str:
+    """Render the decision screen and pull out its one-time form token."""
+    response = client.get(url or reverse("consent:decide"))
+    match = TOKEN_RE.search(response.content.decode())
+    assert match, "decision form was not rendered"
+    return match.group(1)

@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("conversations/", include("conversations.urls")),
     path("", include("consent.urls")),
+    path("", include("training.urls")),
+    path("experiments/", include("experiments.urls")),
     path("admin/", admin.site.urls),
 ]
 

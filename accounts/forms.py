@@ -11,6 +11,12 @@ EMAIL_TAKEN = "An account with this email already exists. Log in instead, or use
 INVALID_LOGIN = "That email and password do not match an account. Check both and try again."
 INACTIVE_LOGIN = "This account is closed. Contact support if you think this is a mistake."
 
+REQUIRED_MESSAGES = {
+    "email": "Enter your email address.",
+    "password1": "Choose a password.",
+    "password2": "Enter the same password again.",
+}
+
 COUNTRY_CHOICES = [("", "Prefer not to say"), *COUNTRIES]
 
 
@@ -33,6 +39,11 @@ class SignupForm(BaseUserCreationForm):
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "display_name": forms.TextInput(attrs={"autocomplete": "nickname"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, message in REQUIRED_MESSAGES.items():
+            self.fields[name].error_messages["required"] = message
 
     def clean_email(self) -> str:
         # Stored lowercased (UserManager does the same); the database's
@@ -59,4 +70,7 @@ class LoginForm(AuthenticationForm):
         username.label = "Email"
         username.widget.input_type = "email"
         username.widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
-        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+        username.error_messages["required"] = "Enter your email address."
+        password = self.fields["password"]
+        password.widget.attrs["autocomplete"] = "current-password"
+        password.error_messages["required"] = "Enter your password."

@@ -6,7 +6,7 @@ class MessageForm(forms.Form):
     """One message from the person: the first of a new conversation, or a reply."""
 
     text = forms.CharField(
-        label="Message",
+        label="Your message",
         required=True,
         strip=True,
         max_length=settings.CHAT_MESSAGE_MAX_LENGTH,

@@ -9,12 +9,21 @@
  *   [data-scroll-into-view]   scrolled into view when it arrives in an htmx swap.
  *   dialog[data-modal]        opened with showModal() as soon as it is in the page;
  *                             data-modal="blocking" cannot be dismissed with Escape.
- *   HX-Trigger "modal:close"  closes every open dialog[data-modal] (send it from a view
- *                             with django_htmx.http.trigger_client_event).
+ *   dialog[data-consent-dialog]
+ *                             served with the `open` attribute so it shows without JS;
+ *                             reopened here as a true modal (focus moved in and trapped, the
+ *                             page behind inert). Escape closes it only when
+ *                             data-deferrable="true". Inside it, changing
+ *                             [data-training-toggle] sets [data-toggle-touched] to "true", and
+ *                             opening details[data-learn-more] sets [data-learn-more-opened].
+ *   HX-Trigger "modal:close"  closes every open modal dialog (send it from a view with
+ *                             django_htmx.http.trigger_client_event).
  */
 (function () {
   "use strict";
 
+  var MODAL_SELECTOR = "dialog[data-modal], dialog[data-consent-dialog]";
+  var FOCUSABLE = "input, textarea, select, button, a[href], summary, [tabindex]";
   var initialLoadDone = false;
 
   function within(root, selector) {
@@ -28,20 +37,83 @@
     return found;
   }
 
+  // A container marked [data-autofocus] (e.g. a form) hands focus to its first invalid
+  // field, or else its first field, so the person can type again straight away.
+  function focusInside(el) {
+    var field = el;
+    if (!el.matches(FOCUSABLE)) {
+      field =
+        el.querySelector("[aria-invalid='true']") ||
+        el.querySelector("textarea, select, input:not([type='hidden'])") ||
+        el;
+    }
+    field.focus();
+  }
+
+  function isModal(dialog) {
+    try {
+      return dialog.matches(":modal");
+    } catch (error) {
+      return false; // :modal unsupported: treat as not yet modal
+    }
+  }
+
+  function dismissible(dialog) {
+    if (dialog.hasAttribute("data-consent-dialog")) {
+      return dialog.dataset.deferrable === "true";
+    }
+    return dialog.dataset.modal !== "blocking";
+  }
+
+  function markWhenUsed(dialog) {
+    var toggle = dialog.querySelector("[data-training-toggle]");
+    var touched = dialog.querySelector("[data-toggle-touched]");
+    if (toggle && touched) {
+      toggle.addEventListener("change", function () {
+        touched.value = "true";
+      });
+    }
+    var details = dialog.querySelector("details[data-learn-more]");
+    var opened = dialog.querySelector("[data-learn-more-opened]");
+    if (details && opened) {
+      details.addEventListener("toggle", function () {
+        if (details.open) {
+          opened.value = "true";
+        }
+      });
+    }
+  }
+
   function openModals(root) {
-    within(root, "dialog[data-modal]").forEach(function (dialog) {
-      if (dialog.open) {
+    within(root, MODAL_SELECTOR).forEach(function (dialog) {
+      if (dialog.dataset.enhanced === "true") {
         return;
       }
-      if (dialog.dataset.modal === "blocking") {
-        // A blocking decision screen: Escape must not dismiss it (DESIGN §5).
-        dialog.addEventListener("cancel", function (event) {
+      dialog.dataset.enhanced = "true";
+      // A blocking decision screen must not be dismissed with Escape (DESIGN §5).
+      dialog.addEventListener("cancel", function (event) {
+        if (!dismissible(dialog)) {
           event.preventDefault();
-        });
+        }
+      });
+      markWhenUsed(dialog);
+      if (typeof dialog.showModal !== "function") {
+        return; // very old browser: the open, non-modal dialog still works
       }
-      dialog.showModal();
-      var first = dialog.querySelector("[autofocus], [data-autofocus]");
+      if (dialog.open && !isModal(dialog)) {
+        dialog.close();
+      }
+      if (!dialog.open) {
+        dialog.showModal();
+      }
+      // Start reading at the headline, not at whichever link happens to come first.
+      var first = dialog.querySelector(
+        "[autofocus], [data-autofocus], .consent-headline, h1, h2"
+      );
       if (first) {
+        if (!first.matches(FOCUSABLE)) {
+          first.setAttribute("tabindex", "-1");
+        }
         focusInside(first);
       }
     });
@@ -57,26 +129,6 @@
     }
   }
 
-  // A container marked [data-autofocus] (e.g. a form) hands focus to its first invalid
-  // field, or else its first field, so the person can type again straight away.
-  function focusInside(el) {
-    var field = el;
-    if (!el.matches("input, textarea, select, button, a[href], [tabindex]")) {
-      field =
-        el.querySelector("[aria-invalid='true']") ||
-        el.querySelector("textarea, select, input:not([type='hidden'])") ||
-        el;
-    }
-    field.focus();
-  }
-
-  function onNewContent(root) {
-    openModals(root);
-    if (initialLoadDone) {
-      afterSwap(root);
-    }
-  }
-
   function init() {
     openModals(document.body);
     initialLoadDone = true;
@@ -84,14 +136,16 @@
     if (window.htmx) {
       // htmx.onLoad runs for every piece of swapped-in content, out-of-band swaps included.
       window.htmx.onLoad(function (el) {
-        if (el !== document.body) {
-          onNewContent(el);
+        if (el === document.body || !initialLoadDone) {
+          return;
         }
+        openModals(el);
+        afterSwap(el);
       });
     }
 
     document.body.addEventListener("modal:close", function () {
-      within(document, "dialog[data-modal]").forEach(function (dialog) {
+      within(document, MODAL_SELECTOR).forEach(function (dialog) {
         if (dialog.open) {
           dialog.close();
         }

@@ -91,9 +91,22 @@
       }
       dialog.dataset.enhanced = "true";
       // A blocking decision screen must not be dismissed with Escape (DESIGN §5).
+      // Chrome makes `cancel` uncancelable until the page has had a user activation, so
+      // the keydown is stopped too, and a blocking dialog that closes anyway while its
+      // question is still on screen is reopened.
+      dialog.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && !dismissible(dialog)) {
+          event.preventDefault();
+        }
+      });
       dialog.addEventListener("cancel", function (event) {
         if (!dismissible(dialog)) {
           event.preventDefault();
+        }
+      });
+      dialog.addEventListener("close", function () {
+        if (!dismissible(dialog) && dialog.querySelector("form:not([method='dialog'])")) {
+          dialog.showModal();
         }
       });
       markWhenUsed(dialog);

@@ -1,0 +1,495 @@
+"""Retention writes: the purge (DESIGN §4 rule 3), holds, and the safety flag.
+
+The purge is set-based and batched after Saleor's ``delete_expired_checkouts``:
+each batch selects up to ``batch_size`` primary keys (keyset pagination, ``pk >
+last``) and deletes them with one statement per table, never through the ORM
+collector, which loads every row and is several times slower at a million rows.
+Each batch commits on its own, so a crash loses nothing and the next run continues.
+"""
+
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from consent.models import Choice, ConsentRecord, UserConsentState
+from consent.selectors import current_policy
+from conversations.models import Conversation, Message
+from conversations.services import conversation_retain_until
+
+from . import errors
+from .locks import LeaseLost, purge_lock, worker_name
+from .models import Hold, RetentionRun, RunStatus
+from .selectors import conversations_due_for_purge, holds_active
+
+logger = logging.getLogger(__name__)
+
+# Max batches per run when nothing else says so: the beat entry runs hourly and a
+# run must end well inside the task's time limit; the rest waits for the next run.
+DEFAULT_BATCH_SIZE = 5000
+DEFAULT_MAX_BATCHES = 400
+
+ProgressCallback = Callable[[RetentionRun], None]
+
+
+# --- The purge ----------------------------------------------------------------------------
+
+
+def retention_purge_run(
+    *,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    max_batches: int | None = None,
+    dry_run: bool = False,
+    id_range: tuple[int, int] | None = None,
+    progress: ProgressCallback | None = None,
+) -> RetentionRun:
+    """Delete every unheld conversation, with its messages, whose ``retain_until`` is before T.
+
+    T is ``now`` (default: the time the run starts), fixed for the whole run. Not
+    atomic on purpose: every batch commits on its own. ``id_range`` (inclusive)
+    limits the run to one chunk of ``retention_purge_plan``. Only one run (per
+    chunk) works at a time; a second returns at once with a ``skipped_locked``
+    run. A dry run takes no lock, deletes nothing and counts what is due.
+    ``progress`` is called with the run after every batch.
+    """
+    cutoff = now or timezone.now()
+    batch_size = batch_size or getattr(settings, "RETENTION_PURGE_BATCH_SIZE", DEFAULT_BATCH_SIZE)
+    max_batches = max_batches or getattr(
+        settings, "RETENTION_PURGE_MAX_BATCHES", DEFAULT_MAX_BATCHES
+    )
+    if batch_size < 1 or max_batches < 1:
+        raise ValueError("batch_size and max_batches must be positive")
+    run = RetentionRun(
+        cutoff=cutoff,
+        started_at=timezone.now(),
+        dry_run=dry_run,
+        id_range_lo=id_range[0] if id_range else None,
+        id_range_hi=id_range[1] if id_range else None,
+        batch_size=batch_size,
+        max_batches=max_batches,
+        worker=worker_name(),
+    )
+    if dry_run:
+        # Writes nothing but its own record, so it cannot race a real run.
+        run.save(force_insert=True)
+        return _purge(run, lock=None, progress=progress)
+    with purge_lock(id_range) as lock:
+        if lock is None:
+            run.status = RunStatus.SKIPPED_LOCKED
+            run.finished_at = run.started_at
+            run.error = errors.SKIPPED_LOCKED
+            run.save(force_insert=True)
+            logger.warning(
+                "retention purge skipped: %s", errors.SKIPPED_LOCKED, extra={"run_id": run.pk}
+            )
+            return run
+        run.save(force_insert=True)
+        _abandoned_runs_close(run)
+        return _purge(run, lock=lock, progress=progress)
+
+
+def _abandoned_runs_close(run: RetentionRun) -> None:
+    """Whoever holds the lock knows any other 'running' run of the same scope died."""
+    RetentionRun.objects.filter(
+        status=RunStatus.RUNNING,
+        dry_run=False,
+        id_range_lo=run.id_range_lo,
+        id_range_hi=run.id_range_hi,
+    ).exclude(pk=run.pk).update(
+        status=RunStatus.FAILED, error=errors.ABANDONED, finished_at=run.started_at
+    )
+
+
+def _purge(run: RetentionRun, *, lock, progress: ProgressCallback | None) -> RetentionRun:
+    due = conversations_due_for_purge(cutoff=run.cutoff, id_range=run.id_range)
+    last_pk = None
+    try:
+        while run.batches < run.max_batches:
+            page = due if last_pk is None else due.filter(pk__gt=last_pk)
+            pks = list(page.values_list("pk", flat=True)[: run.batch_size])
+            if not pks:
+                run.exhausted = True
+                break
+            last_pk = pks[-1]
+            if lock is not None:
+                lock.renew()
+            if run.dry_run:
+                conversations = len(pks)
+                messages = Message.objects.filter(conversation_id__in=pks).count()
+                _run_add_batch(run, conversations, messages)
+            else:
+                with transaction.atomic():
+                    conversations, messages = _batch_delete(pks, cutoff=run.cutoff)
+                    _run_add_batch(run, conversations, messages)
+            logger.info(
+                "retention purge batch %d: %d conversations, %d messages%s",
+                run.batches,
+                conversations,
+                messages,
+                " (dry run)" if run.dry_run else "",
+                extra={"run_id": run.pk},
+            )
+            if progress is not None:
+                progress(run)
+        else:
+            # Stopped at max_batches: is anything left for the next run?
+            run.exhausted = not due.filter(pk__gt=last_pk).exists() if last_pk else True
+    except BaseException as exc:
+        run.status = RunStatus.FAILED
+        run.error = "".join(traceback.format_exception_only(exc)).strip()
+        if isinstance(exc, LeaseLost):
+            run.error = errors.LEASE_LOST
+        run.finished_at = timezone.now()
+        _run_save_end(run)
+        logger.exception("retention purge failed", extra={"run_id": run.pk})
+        raise
+    run.status = RunStatus.SUCCEEDED
+    run.finished_at = timezone.now()
+    _run_save_end(run)
+    logger.info(
+        "retention purge %s: %d conversations and %d messages in %d batches, cutoff %s%s",
+        "counted" if run.dry_run else "finished",
+        run.conversations_deleted,
+        run.messages_deleted,
+        run.batches,
+        run.cutoff.isoformat(),
+        "" if run.exhausted else "; more remain for the next run",
+        extra={"run_id": run.pk},
+    )
+    return run
+
+
+def _batch_delete(pks: list[int], *, cutoff: datetime) -> tuple[int, int]:
+    """Delete one batch: conversations first, then their messages and spent holds.
+
+    The conversation DELETE repeats the due conditions, so a row changed since
+    the SELECT (a message posted, a hold placed: both update the row) is
+    re-checked under its row lock and kept. Only the rows it actually deleted
+    (RETURNING) lose their messages; the foreign keys are DEFERRABLE INITIALLY
+    DEFERRED, checked at commit, when the messages are gone too.
+    """
+    deleted = _conversations_delete_returning(pks, cutoff=cutoff)
+    if not deleted:
+        return 0, 0
+    messages = Message.objects.filter(conversation_id__in=deleted)._raw_delete(Message.objects.db)
+    # Holds left on a due conversation are spent (released or lapsed): they go with it.
+    Hold.objects.filter(conversation_id__in=deleted)._raw_delete(Hold.objects.db)
+    return len(deleted), messages
+
+
+def _conversations_delete_returning(pks: list[int], *, cutoff: datetime) -> list[int]:
+    qn = connection.ops.quote_name
+    conversation, hold = Conversation._meta.db_table, Hold._meta.db_table
+    placeholders = ", ".join(["%s"] * len(pks))
+    # Mirrors selectors.conversations_due_for_purge; a test pins the two together.
+    c = qn(conversation)  # No alias: SQLite does not resolve one in a DELETE.
+    sql = f"""
+        DELETE FROM {c}
+        WHERE {c}.id IN ({placeholders})
+          AND {c}.retain_until < %s
+          AND ({c}.hold_until <= %s OR ({c}.hold_until IS NULL AND {c}.hold_reason = ''))
+          AND NOT EXISTS (
+              SELECT 1 FROM {qn(hold)} h
+              WHERE (h.conversation_id = {c}.id OR h.user_id = {c}.user_id)
+                AND h.released_at IS NULL AND (h.until IS NULL OR h.until > %s)
+          )
+        RETURNING id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*pks, cutoff, cutoff, cutoff])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _run_add_batch(run: RetentionRun, conversations: int, messages: int) -> None:
+    # Inside the batch's transaction: the recorded counts are exactly what was committed.
+    RetentionRun.objects.filter(pk=run.pk).update(
+        batches=F("batches") + 1,
+        conversations_deleted=F("conversations_deleted") + conversations,
+        messages_deleted=F("messages_deleted") + messages,
+    )
+    run.batches += 1
+    run.conversations_deleted += conversations
+    run.messages_deleted += messages
+
+
+def _run_save_end(run: RetentionRun) -> None:
+    run.save(update_fields=["status", "finished_at", "exhausted", "error"])
+
+
+def retention_purge_plan(*, now: datetime | None = None, chunk_size: int) -> list[tuple[int, int]]:
+    """Split the ids due at ``now`` into inclusive, non-overlapping ``(lo, hi)`` ranges.
+
+    Each range holds ``chunk_size`` due conversations (as counted when planned),
+    so workers get even shares, and together the ranges cover every due id. One
+    ordered pass over the due ids, in the database; the plan is N / chunk_size
+    integers however big N is.
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be positive")
+    due = conversations_due_for_purge(cutoff=now or timezone.now())
+    due_sql, params = (
+        due.order_by().annotate(due_id=F("pk")).values("due_id").query.sql_with_params()
+    )
+    sql = f"""
+        SELECT id, last_id FROM (
+            SELECT due.due_id AS id,
+                   ROW_NUMBER() OVER (ORDER BY due.due_id) AS rn,
+                   MAX(due.due_id) OVER () AS last_id
+            FROM ({due_sql}) AS due
+        ) AS numbered
+        WHERE (rn - 1) %% %s = 0
+        ORDER BY id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, chunk_size])
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    starts = [row[0] for row in rows]
+    ends = [start - 1 for start in starts[1:]] + [rows[0][1]]
+    return list(zip(starts, ends, strict=True))
+
+
+# --- Holds --------------------------------------------------------------------------------
+
+
+def _hold_strongest(holds) -> tuple[str, datetime | None] | None:
+    """The hold that lasts longest: one without an end beats any date."""
+    holds = list(holds)
+    if not holds:
+        return None
+    open_ended = [h for h in holds if h.until is None]
+    if open_ended:
+        chosen = max(open_ended, key=lambda h: (h.created_at, h.pk))
+    else:
+        chosen = max(holds, key=lambda h: (h.until, h.pk))
+    return chosen.reason, chosen.until
+
+
+def _hold_fields_refresh(*, user_id: int, conversation_id: int | None, now: datetime) -> None:
+    """Copy the strongest active hold onto ``Conversation.hold_reason``/``hold_until``.
+
+    For one conversation, or every conversation of the user when ``conversation_id``
+    is None. The Hold rows stay the source of truth.
+    """
+    active = holds_active(at=now)
+    user_holds = list(active.filter(user_id=user_id))
+    own_holds: dict[int, list[Hold]] = {}
+    own = active.filter(conversation__user_id=user_id)
+    if conversation_id is not None:
+        own = own.filter(conversation_id=conversation_id)
+    for hold in own:
+        own_holds.setdefault(hold.conversation_id, []).append(hold)
+
+    scope = Conversation.objects.filter(user_id=user_id)
+    if conversation_id is not None:
+        scope = scope.filter(pk=conversation_id)
+    reason, until = _hold_strongest(user_holds) or ("", None)
+    scope.exclude(pk__in=own_holds).update(hold_reason=reason, hold_until=until)
+    for held_id, holds in own_holds.items():
+        reason, until = _hold_strongest([*holds, *user_holds])
+        Conversation.objects.filter(pk=held_id).update(hold_reason=reason, hold_until=until)
+
+
+def _hold_targets_lock(*, user_id: int, conversation_id: int | None) -> None:
+    """Lock the held rows first, in primary-key order, so concurrent hold changes serialise."""
+    rows = Conversation.objects.select_for_update().filter(user_id=user_id)
+    if conversation_id is not None:
+        rows = rows.filter(pk=conversation_id)
+    list(rows.order_by("pk").values_list("pk", flat=True))
+
+
+@transaction.atomic
+def hold_place(
+    *,
+    reason: str,
+    conversation: Conversation | None = None,
+    user=None,
+    until: datetime | None = None,
+    created_by=None,
+) -> Hold:
+    """Keep one conversation, or every conversation of one user, out of every purge.
+
+    Until ``until`` passes or the hold is released; ``until=None`` means until released.
+    """
+    if (conversation is None) == (user is None):
+        raise ValidationError(errors.HOLD_TARGET_REQUIRED, code="hold_target")
+    now = timezone.now()
+    if until is not None and until <= now:
+        raise ValidationError(errors.HOLD_UNTIL_IN_PAST, code="hold_until_in_past")
+    user_id = conversation.user_id if conversation is not None else user.pk
+    conversation_id = conversation.pk if conversation is not None else None
+    _hold_targets_lock(user_id=user_id, conversation_id=conversation_id)
+    if conversation is not None and not Conversation.objects.filter(pk=conversation_id).exists():
+        raise Conversation.DoesNotExist(f"Conversation #{conversation_id} was already deleted.")
+    hold = Hold.objects.create(
+        conversation=conversation,
+        user=user,
+        reason=reason,
+        until=until,
+        created_by=created_by,
+        created_at=now,
+    )
+    _hold_fields_refresh(user_id=user_id, conversation_id=conversation_id, now=now)
+    logger.info(
+        "retention hold placed",
+        extra={"hold_id": hold.pk, "conversation_id": conversation_id, "user_id": user_id},
+    )
+    return hold
+
+
+@transaction.atomic
+def hold_release(*, hold: Hold, released_by=None) -> Hold:
+    """End a hold now; the held data falls back under normal retention at the next run.
+
+    Releasing an already released hold changes nothing.
+    """
+    user_id = (
+        hold.user_id
+        or Conversation.objects.filter(pk=hold.conversation_id)
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    if user_id is not None:
+        _hold_targets_lock(user_id=user_id, conversation_id=hold.conversation_id)
+    hold = Hold.objects.select_for_update().get(pk=hold.pk)
+    if hold.released_at is not None:
+        return hold
+    now = timezone.now()
+    hold.released_at = now
+    hold.released_by = released_by
+    hold.save(update_fields=["released_at", "released_by"])
+    if user_id is not None:
+        _hold_fields_refresh(user_id=user_id, conversation_id=hold.conversation_id, now=now)
+    logger.info("retention hold released", extra={"hold_id": hold.pk})
+    return hold
+
+
+# --- Safety flag --------------------------------------------------------------------------
+
+
+def _conversation_is_covered(conversation: Conversation, *, now: datetime) -> bool:
+    """The coverage rule: covered_by decided during the user's present opt-in run under the
+    current policy (the same test ``conversation_retention_recompute_for_user`` applies)."""
+    if conversation.covered_by_id is None:
+        return False
+    policy = current_policy(now=now)
+    if policy is None:
+        return False
+    state = (
+        UserConsentState.objects.filter(
+            user_id=conversation.user_id, policy=policy, choice=Choice.OPT_IN
+        )
+        .select_related("opt_in_since")
+        .first()
+    )
+    if state is None or state.opt_in_since is None:
+        return False
+    return ConsentRecord.objects.filter(
+        pk=conversation.covered_by_id,
+        user_id=conversation.user_id,
+        decided_at__gte=state.opt_in_since.decided_at,
+    ).exists()
+
+
+def _safety_flag_set(*, conversation: Conversation, flagged_at: datetime | None) -> Conversation:
+    now = timezone.now()
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    locked.safety_flagged_at = flagged_at
+    locked.retain_until = conversation_retain_until(
+        last_activity_at=locked.last_activity_at,
+        covered=_conversation_is_covered(locked, now=now),
+        safety_flagged=flagged_at is not None,
+        now=now,
+    )
+    locked.save(update_fields=["safety_flagged_at", "retain_until"])
+    conversation.safety_flagged_at = locked.safety_flagged_at
+    conversation.retain_until = locked.retain_until
+    return locked
+
+
+@transaction.atomic
+def conversation_safety_flag(*, conversation: Conversation, flagged_by=None) -> Conversation:
+    """Keep a conversation ``SAFETY_RETENTION_EXTENSION_DAYS`` longer for safety review.
+
+    Flagging a flagged conversation keeps the first flag time.
+    """
+    flagged_at = conversation.safety_flagged_at or timezone.now()
+    flagged = _safety_flag_set(conversation=conversation, flagged_at=flagged_at)
+    logger.info(
+        "conversation safety-flagged",
+        extra={
+            "conversation_id": conversation.pk,
+            "flagged_by": getattr(flagged_by, "pk", None),
+            "retain_until": flagged.retain_until.isoformat(),
+        },
+    )
+    return flagged
+
+
+@transaction.atomic
+def conversation_safety_unflag(*, conversation: Conversation, unflagged_by=None) -> Conversation:
+    """Back to consent-based retention; if that has already passed, the next purge deletes it."""
+    unflagged = _safety_flag_set(conversation=conversation, flagged_at=None)
+    logger.info(
+        "conversation safety flag cleared",
+        extra={
+            "conversation_id": conversation.pk,
+            "unflagged_by": getattr(unflagged_by, "pk", None),
+            "retain_until": unflagged.retain_until.isoformat(),
+        },
+    )
+    return unflagged
+
+
+def safety_classifier() -> Callable[[list[tuple[str, str]]], bool] | None:
+    """``settings.SAFETY_CLASSIFIER``: dotted path to ``classify(history) -> bool``, or None.
+
+    ``history`` is the conversation's ``[(role, content), ...]`` oldest first; a
+    true answer keeps the conversation for safety review.
+    """
+    path = getattr(settings, "SAFETY_CLASSIFIER", None)
+    return import_string(path) if path else None
+
+
+def conversation_safety_classify(*, conversation_id: int) -> bool:
+    """Ask the configured classifier about one conversation; flag it if it says so.
+
+    Never clears a flag: that is a person's decision. Returns whether it is flagged.
+    """
+    classify = safety_classifier()
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if classify is None or conversation is None:
+        return bool(conversation and conversation.safety_flagged_at)
+    if conversation.safety_flagged_at is not None:
+        return True
+    history = list(
+        Message.objects.filter(conversation_id=conversation_id)
+        .order_by("created_at", "pk")
+        .values_list("role", "content")
+    )
+    if not classify(history):
+        return False
+    conversation_safety_flag(conversation=conversation, flagged_by=None)
+    return True
+
+
+def conversation_safety_classify_enqueue(*, conversation: Conversation) -> None:
+    """After the current transaction commits, classify the conversation in a worker.
+
+    Call from ``message_post``/``conversation_start``; does nothing when no classifier
+    is configured.
+    """
+    if not getattr(settings, "SAFETY_CLASSIFIER", None):
+        return
+    from .tasks import classify_conversation_safety
+
+    classify_conversation_safety.delay_on_commit(conversation.pk)

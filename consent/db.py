@@ -67,11 +67,11 @@ def append_only_operations(app_label: str, model_name: str):
     def forward(apps, schema_editor):
         table = apps.get_model(app_label, model_name)._meta.db_table
         for sql in _statements(schema_editor.connection.vendor, table)[0]:
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # None: the trigger SQL has literal % signs
 
     def reverse(apps, schema_editor):
         table = apps.get_model(app_label, model_name)._meta.db_table
         for sql in _statements(schema_editor.connection.vendor, table)[1]:
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # None: the trigger SQL has literal % signs
 
     return forward, reverse

@@ -5,6 +5,7 @@ only their count. Retention actions (hold, safety flag) go through retention ser
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
@@ -137,6 +138,16 @@ class ConversationAdmin(admin.ModelAdmin):
         }
         return super().history_view(request, object_id, extra_context)
 
+    def action_checkbox(self, conversation: Conversation) -> str:
+        # The stock checkbox's aria-label is str(conversation): the title.
+        attrs = {
+            "class": "action-select",
+            "aria-label": f"Select this object for an action - {conversation_ref(conversation.pk)}",
+        }
+        return forms.CheckboxInput(attrs, lambda value: False).render(
+            ACTION_CHECKBOX_NAME, str(conversation.pk)
+        )
+
     @admin.display(description="conversation", ordering="pk")
     def reference(self, conversation: Conversation) -> str:
         return conversation_ref(conversation.pk)
@@ -189,7 +200,7 @@ class ConversationAdmin(admin.ModelAdmin):
                     conversation_ref(pk) for pk in queryset.values_list("pk", flat=True)
                 ],
                 "selected": queryset.values_list("pk", flat=True),
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
             },
         )
 

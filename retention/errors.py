@@ -17,3 +17,7 @@ HOLD_TARGET_REQUIRED = (
 )
 HOLD_UNTIL_IN_PAST = "The hold would end in the past. Leave 'until' empty to hold until released."
 HOLD_ALREADY_RELEASED = "This hold was already released."
+PURGE_FAILED = (
+    "The purge failed; it is recorded as a failed run in admin. Batches committed before the "
+    "failure stay deleted and the next run continues from there."
+)

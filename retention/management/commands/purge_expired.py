@@ -1,9 +1,10 @@
 """Run one retention purge by hand: ``manage.py purge_expired [--dry-run] [--batch-size N] [--max-batches N]``."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from retention.errors import PURGE_FAILED
 from retention.models import RetentionRun, RunStatus
 from retention.selectors import conversations_due_for_purge
 from retention.services import retention_purge_run
@@ -58,13 +59,16 @@ class Command(BaseCommand):
             due = conversations_due_for_purge(cutoff=cutoff).count()
             total = min(due, batch_size * max_batches)
         started = timezone.now()
-        run = retention_purge_run(
-            now=cutoff,
-            batch_size=batch_size,
-            max_batches=max_batches,
-            dry_run=dry_run,
-            progress=(lambda r: self._bar(r, total)) if tty else self._line,
-        )
+        try:
+            run = retention_purge_run(
+                now=cutoff,
+                batch_size=batch_size,
+                max_batches=max_batches,
+                dry_run=dry_run,
+                progress=(lambda r: self._bar(r, total)) if tty else self._line,
+            )
+        except Exception as exc:
+            raise CommandError(f"{PURGE_FAILED} ({exc})") from exc
         if tty and run.batches:
             self.stdout.write("")
         self._summary(run, (timezone.now() - started).total_seconds())

@@ -9,20 +9,14 @@
  *   [data-scroll-into-view]   scrolled into view when it arrives in an htmx swap.
  *   dialog[data-modal]        opened with showModal() as soon as it is in the page;
  *                             data-modal="blocking" cannot be dismissed with Escape.
- *   dialog[data-consent-dialog]
- *                             served with the `open` attribute so it shows without JS;
- *                             reopened here as a true modal (focus moved in and trapped, the
- *                             page behind inert). Escape closes it only when
- *                             data-deferrable="true". Inside it, changing
- *                             [data-training-toggle] sets [data-toggle-touched] to "true", and
- *                             opening details[data-learn-more] sets [data-learn-more-opened].
+ *   (The consent dialog, dialog[data-consent-dialog], is enhanced by consent.js instead.)
  *   HX-Trigger "modal:close"  closes every open modal dialog (send it from a view with
  *                             django_htmx.http.trigger_client_event).
  */
 (function () {
   "use strict";
 
-  var MODAL_SELECTOR = "dialog[data-modal], dialog[data-consent-dialog]";
+  var MODAL_SELECTOR = "dialog[data-modal]";
   var FOCUSABLE = "input, textarea, select, button, a[href], summary, [tabindex]";
   var initialLoadDone = false;
 
@@ -59,29 +53,7 @@
   }
 
   function dismissible(dialog) {
-    if (dialog.hasAttribute("data-consent-dialog")) {
-      return dialog.dataset.deferrable === "true";
-    }
     return dialog.dataset.modal !== "blocking";
-  }
-
-  function markWhenUsed(dialog) {
-    var toggle = dialog.querySelector("[data-training-toggle]");
-    var touched = dialog.querySelector("[data-toggle-touched]");
-    if (toggle && touched) {
-      toggle.addEventListener("change", function () {
-        touched.value = "true";
-      });
-    }
-    var details = dialog.querySelector("details[data-learn-more]");
-    var opened = dialog.querySelector("[data-learn-more-opened]");
-    if (details && opened) {
-      details.addEventListener("toggle", function () {
-        if (details.open) {
-          opened.value = "true";
-        }
-      });
-    }
   }
 
   function openModals(root) {
@@ -90,7 +62,7 @@
         return;
       }
       dialog.dataset.enhanced = "true";
-      // A blocking decision screen must not be dismissed with Escape (DESIGN §5).
+      // A blocking dialog must not be dismissed with Escape (DESIGN §5).
       // Chrome makes `cancel` uncancelable until the page has had a user activation, so
       // the keydown is stopped too, and a blocking dialog that closes anyway while its
       // question is still on screen is reopened.
@@ -109,7 +81,6 @@
           dialog.showModal();
         }
       });
-      markWhenUsed(dialog);
       if (typeof dialog.showModal !== "function") {
         return; // very old browser: the open, non-modal dialog still works
       }
@@ -120,9 +91,7 @@
         dialog.showModal();
       }
       // Start reading at the headline, not at whichever link happens to come first.
-      var first = dialog.querySelector(
-        "[autofocus], [data-autofocus], .consent-headline, h1, h2"
-      );
+      var first = dialog.querySelector("[autofocus], [data-autofocus], h1, h2");
       if (first) {
         if (!first.matches(FOCUSABLE)) {
           first.setAttribute("tabindex", "-1");

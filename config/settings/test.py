@@ -3,7 +3,7 @@
 import os
 
 from .base import *  # noqa: F403
-from .base import DATABASES
+from .base import DATABASES, VAR_DIR
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -20,6 +20,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 AXES_ENABLED = True
 # Persistent connections only confuse the per-test transaction handling.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Same engines, plus a flush that lifts the append-only triggers between transactional tests.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "config.test_db.postgresql",
+    "django.db.backends.sqlite3": "config.test_db.sqlite3",
+}[DATABASES["default"]["ENGINE"]]
+if DATABASES["default"]["ENGINE"] == "config.test_db.sqlite3":
+    # A file, not memory: the real Celery worker test runs a second process against it.
+    # One file per test process, so parallel runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -300,3 +302,28 @@ def test_delete_removes_the_conversation_and_its_messages(client_logged_in, conv
     assert CONVERSATION_DELETED in response.content.decode()
     assert not Conversation.objects.filter(pk=conversation.pk).exists()
     assert not Message.objects.filter(conversation_id=conversation.pk).exists()
+
+
+# --- Query counts --------------------------------------------------------------------------
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_list_queries_do_not_grow_with_the_number_of_conversations(client_logged_in, user):
+    ConversationFactory(user=user)
+    one = count_queries(client_logged_in, reverse("conversations:list"))
+    ConversationFactory.create_batch(10, user=user)
+
+    assert count_queries(client_logged_in, reverse("conversations:list")) == one
+
+
+def test_thread_queries_do_not_grow_with_the_number_of_messages(client_logged_in, conversation):
+    url = conversation.get_absolute_url()
+    before = count_queries(client_logged_in, url)
+    MessageFactory.create_batch(10, conversation=conversation)
+
+    assert count_queries(client_logged_in, url) == before

@@ -186,6 +186,8 @@ def consent_record_create(
         raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
 
     _lock_user(user)
+    # Read the clock only once the user's lock is held, so decided_at order is chain order.
+    now = timezone.now()
     existing = ConsentRecord.objects.filter(form_key=form_key).first()
     if existing is not None or UsedFormKey.objects.filter(key=form_key).exists():
         if existing is not None and existing.user_id == user.pk and existing.choice == choice:
@@ -317,6 +319,7 @@ class Submission:
 
 def _form_targets(form: DecisionForm) -> tuple[Policy, ModalVariant | None, object | None]:
     from experiments.models import Arm
+    from experiments.services import arm_offered
 
     try:
         policy = Policy.objects.get(version=form.policy_version)
@@ -325,6 +328,8 @@ def _form_targets(form: DecisionForm) -> tuple[Policy, ModalVariant | None, obje
     except (Policy.DoesNotExist, ModalVariant.DoesNotExist, Arm.DoesNotExist) as exc:
         raise ConsentError(errors.FORM_TAMPERED, code="form_tampered") from exc
     if arm is not None and arm.variant_id != getattr(variant, "pk", None):
+        raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
+    if arm is not None and not arm_offered(form.user_id, arm):
         raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
     return policy, variant, arm
 

@@ -19,9 +19,9 @@ DEFAULT_OPT_OUT_RETENTION = timedelta(days=30)
 DEFAULT_OPT_IN_RETENTION = timedelta(days=1825)
 
 
-def _retention_periods(now: datetime) -> tuple[timedelta, timedelta]:
+def _retention_periods(now: datetime, policy=None) -> tuple[timedelta, timedelta]:
     """(opt-in, opt-out) retention of the policy in force; defaults before any policy exists."""
-    policy = current_policy(now=now)
+    policy = policy or current_policy(now=now)
     if policy is None:
         return DEFAULT_OPT_IN_RETENTION, DEFAULT_OPT_OUT_RETENTION
     return policy.opt_in_retention, policy.opt_out_retention
@@ -116,8 +116,8 @@ def conversation_retention_recompute_for_user(*, user, now: datetime | None = No
     (``covered_by`` on or after ``opt_in_since``). Anything else gets opt-out retention.
     """
     now = now or timezone.now()
-    opt_in, opt_out = _retention_periods(now)
     policy = current_policy(now=now)
+    opt_in, opt_out = _retention_periods(now, policy)
     state = (
         UserConsentState.objects.filter(user=user, policy=policy, choice=Choice.OPT_IN)
         .select_related("opt_in_since")

@@ -1,7 +1,16 @@
-"""A/B tests of the consent pop-up designs (DESIGN §3 experiments)."""
+"""A/B tests of the consent pop-up designs (DESIGN §3 experiments).
+
+An experiment's lifecycle is draft -> running <-> paused -> stopped, driven by
+``experiments.services``; while it is live its traffic split is frozen into an
+``ExperimentPhase`` and every assignment and exposure belongs to one phase, so a
+change of weights starts a new, separately analysed phase instead of silently
+reshuffling who sees what.
+"""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.urls import reverse
 
 
 class ExperimentStatus(models.TextChoices):
@@ -17,43 +26,131 @@ class Audience(models.TextChoices):
     EXISTING_USERS = "existing_users", "Existing users"
 
 
+class ExperimentSurface(models.TextChoices):
+    """The consent surfaces that show a design (privacy settings and the API show none)."""
+
+    FIRST_LOGIN = "first_login", "First-login screen"
+    EXISTING_NOTICE = "existing_notice", "Existing-user notice"
+    DEADLINE_GATE = "deadline_gate", "Deadline gate"
+
+
+class HashVersion(models.IntegerChoices):
+    V1 = 1, "GrowthBook v1 (legacy)"
+    V2 = 2, "GrowthBook v2"
+
+
 class Experiment(models.Model):
-    key = models.SlugField(max_length=60, unique=True)
+    key = models.SlugField(
+        max_length=60,
+        unique=True,
+        help_text="GrowthBook's tracking key; also the default hash seed.",
+    )
     name = models.CharField(max_length=200)
     hypothesis = models.TextField(blank=True)
-    surface = models.CharField(max_length=20)
+    surface = models.CharField(max_length=20, choices=ExperimentSurface.choices)
     status = models.CharField(
         max_length=10, choices=ExperimentStatus.choices, default=ExperimentStatus.DRAFT
     )
-    hash_seed = models.CharField(max_length=64, blank=True)
-    coverage = models.FloatField(default=1.0)
+    hash_seed = models.CharField(
+        max_length=64, blank=True, help_text="Blank: the key is used, as GrowthBook does."
+    )
+    hash_version = models.PositiveSmallIntegerField(
+        choices=HashVersion.choices, default=HashVersion.V2
+    )
+    coverage = models.FloatField(
+        default=1.0,
+        help_text="Share of the audience enrolled (0-1); the rest see the default design.",
+    )
     audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.ALL)
     countries = models.JSONField(
         default=list, blank=True, help_text="ISO 3166-1 codes; empty means every country."
     )
-    phase = models.PositiveIntegerField(default=1)
+    phase = models.PositiveIntegerField(default=1, help_text="The current phase's number.")
+    sequential_testing = models.BooleanField(
+        default=False,
+        help_text="Always-valid p-values and intervals, for results watched while they come in.",
+    )
+    sequential_tuning = models.PositiveIntegerField(
+        default=5000,
+        help_text="Sequential testing: total exposures at which the interval is tightest.",
+    )
+    min_exposures_per_arm = models.PositiveIntegerField(
+        default=200, help_text="Below this many exposed users in any arm the dashboard warns."
+    )
+    min_runtime_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Below this many days of a phase the dashboard warns (weekly cycles)."
+    )
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("view_results", "Can view experiment results dashboards")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(coverage__gt=0, coverage__lte=1), name="experiment_coverage_in_range"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("experiments:dashboard", kwargs={"key": self.key})
+
+    @property
+    def seed(self) -> str:
+        return self.hash_seed or self.key
+
+    @property
+    def is_live(self) -> bool:
+        """Running or paused: its arms are fixed and its split lives in a phase."""
+        return self.status in (ExperimentStatus.RUNNING, ExperimentStatus.PAUSED)
+
+
+class ExperimentPhase(models.Model):
+    """One frozen traffic split: weights and seed, from launch or from a weight change."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="phases")
+    number = models.PositiveIntegerField()
+    seed = models.CharField(max_length=100)
+    weights = models.JSONField(help_text="Arm id (as text) to weight, exactly as assigned.")
+    coverage = models.FloatField(help_text="Coverage when the phase started.")
+    reason = models.CharField(max_length=200)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["experiment_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "number"], name="one_phase_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.experiment.key} phase {self.number}"
+
+    def weight_of(self, arm_id: int) -> float:
+        return float(self.weights.get(str(arm_id), 0.0))
+
 
 class Arm(models.Model):
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="arms")
-    variant = models.ForeignKey("consent.ModalVariant", on_delete=models.PROTECT, related_name="arms")
-    weight = models.FloatField(default=1.0)
+    variant = models.ForeignKey(
+        "consent.ModalVariant", on_delete=models.PROTECT, related_name="arms"
+    )
+    weight = models.FloatField(default=1.0, help_text="Relative share of traffic, e.g. 1, 1, 2.")
     is_control = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        ordering = ["experiment", "position", "pk"]
+        ordering = ["experiment_id", "position", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["experiment", "variant"], name="one_arm_per_variant"),
+            models.UniqueConstraint(
+                fields=["experiment"], condition=Q(is_control=True), name="one_control_arm"
+            ),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="arm_weight_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -61,6 +158,8 @@ class Arm(models.Model):
 
 
 class Assignment(models.Model):
+    """Sticky: the arm a user was given in one phase never changes."""
+
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="assignments")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     arm = models.ForeignKey(Arm, on_delete=models.CASCADE, related_name="assignments")
@@ -73,12 +172,15 @@ class Assignment(models.Model):
                 fields=["experiment", "user", "phase"], name="one_assignment_per_phase"
             ),
         ]
+        indexes = [models.Index(fields=["experiment", "phase", "arm"], name="assignment_phase_arm")]
 
     def __str__(self) -> str:
         return f"user {self.user_id} in {self.arm}"
 
 
 class Exposure(models.Model):
+    """The design was actually rendered to the user (server side), once per phase."""
+
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="exposures")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     arm = models.ForeignKey(Arm, on_delete=models.CASCADE, related_name="exposures")
@@ -91,6 +193,7 @@ class Exposure(models.Model):
                 fields=["experiment", "user", "phase"], name="one_exposure_per_phase"
             ),
         ]
+        indexes = [models.Index(fields=["experiment", "phase", "arm"], name="exposure_phase_arm")]
 
     def __str__(self) -> str:
         return f"user {self.user_id} saw {self.arm}"

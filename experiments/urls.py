@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "experiments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.experiment_list, name="list"),
+    path("<slug:key>/", views.dashboard, name="dashboard"),
+    path("<slug:key>/results.csv", views.results_csv, name="results_csv"),
+]

@@ -1,0 +1,286 @@
+"""Admin for experiments: create them, launch/pause/stop with actions, read results on the dashboard.
+
+Assignments, exposures and phases are evidence of who saw what, so they are
+read-only. The consent app's ModalVariant admin is re-registered here with the
+compliance findings added (a subclass, so everything consent configures stays).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from consent.admin import ModalVariantAdmin as ConsentModalVariantAdmin
+from consent.models import ModalVariant
+
+from . import errors
+from .compliance import variant_findings
+from .models import Arm, Assignment, Experiment, ExperimentPhase, ExperimentStatus, Exposure
+from .services import (
+    experiment_launch,
+    experiment_pause,
+    experiment_stop,
+    experiment_weights_change,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Evidence: listed and inspected, never added, edited or deleted."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ExperimentForm(forms.ModelForm):
+    class Meta:
+        model = Experiment
+        fields = [
+            "key",
+            "name",
+            "hypothesis",
+            "surface",
+            "audience",
+            "countries",
+            "coverage",
+            "hash_seed",
+            "hash_version",
+            "sequential_testing",
+            "sequential_tuning",
+            "min_exposures_per_arm",
+            "min_runtime_days",
+        ]
+
+    def clean_countries(self):
+        countries = self.cleaned_data.get("countries") or []
+        if not isinstance(countries, list):
+            raise ValidationError('Give the countries as a list, such as ["US", "CA"].')
+        cleaned = []
+        for code in countries:
+            code = str(code).strip().upper()
+            if len(code) != 2 or not code.isalpha():
+                raise ValidationError(errors.BAD_COUNTRY.format(code=code))
+            cleaned.append(code)
+        return sorted(set(cleaned))
+
+
+class ArmInline(admin.TabularInline):
+    model = Arm
+    extra = 0
+    fields = ["variant", "weight", "is_control", "position"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Once launched, only the weights may change (and that starts a new phase).
+        if obj is not None and obj.status != ExperimentStatus.DRAFT:
+            return ["variant", "is_control", "position"]
+        return []
+
+    def has_add_permission(self, request, obj=None):
+        return obj is None or obj.status == ExperimentStatus.DRAFT
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or obj.status == ExperimentStatus.DRAFT
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None or obj.status != ExperimentStatus.STOPPED
+
+
+class PhaseInline(admin.TabularInline):
+    model = ExperimentPhase
+    extra = 0
+    fields = ["number", "reason", "seed", "weights", "coverage", "started_at", "ended_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    form = ExperimentForm
+    list_display = [
+        "key",
+        "name",
+        "surface",
+        "status",
+        "audience",
+        "country_list",
+        "coverage",
+        "phase",
+        "starts_at",
+        "results_link",
+    ]
+    list_filter = ["status", "surface", "audience"]
+    search_fields = ["key", "name"]
+    inlines = [ArmInline, PhaseInline]
+    actions = ["launch", "pause", "stop"]
+    fieldsets = [
+        (None, {"fields": ["key", "name", "hypothesis", "surface", "status", "results_link"]}),
+        ("Audience", {"fields": ["audience", "countries", "coverage"]}),
+        ("Assignment (GrowthBook)", {"fields": ["hash_seed", "hash_version", "phase"]}),
+        (
+            "Analysis",
+            {
+                "fields": [
+                    "sequential_testing",
+                    "sequential_tuning",
+                    "min_exposures_per_arm",
+                    "min_runtime_days",
+                ]
+            },
+        ),
+        ("Dates", {"fields": ["starts_at", "ends_at", "created_at"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        always = ["status", "phase", "starts_at", "ends_at", "created_at", "results_link"]
+        if obj is None or obj.status == ExperimentStatus.DRAFT:
+            return always
+        # Live or finished: who is in it and how they are hashed are part of the evidence.
+        return [*always, "key", "surface", "audience", "countries", "hash_seed", "hash_version"]
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is not None and obj.status == ExperimentStatus.DRAFT
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description="Countries")
+    def country_list(self, obj: Experiment) -> str:
+        return ", ".join(obj.countries) or "all"
+
+    @admin.display(description="Results")
+    def results_link(self, obj: Experiment) -> str:
+        if obj.pk is None:
+            return "-"
+        return format_html(
+            '<a href="{}">Dashboard</a>', reverse("experiments:dashboard", args=[obj.key])
+        )
+
+    def save_formset(self, request, form, formset, change):
+        experiment = form.instance
+        if formset.model is not Arm or experiment.status == ExperimentStatus.DRAFT:
+            return super().save_formset(request, form, formset, change)
+        if experiment.status == ExperimentStatus.STOPPED:
+            return None
+        # Weight edits on a live experiment go through the service: a new phase, never a reshuffle.
+        weights = {
+            f.instance.pk: f.cleaned_data["weight"]
+            for f in formset.forms
+            if f.instance.pk and f.cleaned_data and "weight" in f.cleaned_data
+        }
+        before = experiment.phase
+        try:
+            phase = experiment_weights_change(experiment=experiment, weights=weights)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
+        if phase.number != before:
+            self.message_user(
+                request,
+                f"Weights changed: phase {phase.number} started with re-randomised assignment; "
+                f"phase {before} is analysed separately.",
+                messages.WARNING,
+            )
+        return None
+
+    def _run(self, request, queryset, service, done: str) -> None:
+        for experiment in queryset:
+            try:
+                service(experiment=experiment)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{experiment.key}: {' '.join(error.messages)}", messages.ERROR
+                )
+            else:
+                self.message_user(request, f"{experiment.key}: {done}.", messages.SUCCESS)
+
+    @admin.action(description="Launch (or resume) selected experiments", permissions=["change"])
+    def launch(self, request, queryset):
+        self._run(request, queryset, experiment_launch, "running")
+
+    @admin.action(
+        description="Pause selected experiments (everyone sees the default design)",
+        permissions=["change"],
+    )
+    def pause(self, request, queryset):
+        self._run(request, queryset, experiment_pause, "paused")
+
+    @admin.action(description="Stop selected experiments for good", permissions=["change"])
+    def stop(self, request, queryset):
+        self._run(request, queryset, experiment_stop, "stopped")
+
+
+@admin.register(ExperimentPhase)
+class ExperimentPhaseAdmin(ReadOnlyAdmin):
+    list_display = ["experiment", "number", "reason", "started_at", "ended_at"]
+    list_filter = ["experiment"]
+    list_select_related = ["experiment"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["experiment", "phase", "arm", "user", "assigned_at"]
+    list_filter = ["experiment", "phase"]
+    search_fields = ["user__email"]
+    list_select_related = ["experiment", "arm__variant", "arm__experiment", "user"]
+    date_hierarchy = "assigned_at"
+
+
+@admin.register(Exposure)
+class ExposureAdmin(ReadOnlyAdmin):
+    list_display = ["experiment", "phase", "arm", "user", "exposed_at"]
+    list_filter = ["experiment", "phase"]
+    search_fields = ["user__email"]
+    list_select_related = ["experiment", "arm__variant", "arm__experiment", "user"]
+    date_hierarchy = "exposed_at"
+
+
+# --- Design compliance on the ModalVariant admin -------------------------------------------
+
+admin.site.unregister(ModalVariant)
+
+
+@admin.register(ModalVariant)
+class ModalVariantAdmin(ConsentModalVariantAdmin):
+    list_display = [*ConsentModalVariantAdmin.list_display, "compliance"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "compliance_findings"]
+
+    @admin.display(description="Compliance")
+    def compliance(self, obj: ModalVariant) -> str:
+        findings = variant_findings(obj)
+        failing = sum(1 for f in findings if f.fails)
+        if failing:
+            return f"fails {failing} rule{'s' if failing != 1 else ''}"
+        return "needs review" if findings else "passes"
+
+    @admin.display(description="Compliance findings")
+    def compliance_findings(self, obj: ModalVariant) -> str:
+        if obj is None or obj.pk is None:
+            return "Save the design to see its findings."
+        findings = variant_findings(obj)
+        if not findings:
+            return "No rule flags this design."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><strong>{}: {}</strong> — {} <em>({})</em></li>",
+                (
+                    (f.rule.severity_label, f.rule.title, f.detail, f.rule.citation)
+                    for f in findings
+                ),
+            ),
+        )

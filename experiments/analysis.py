@@ -1,0 +1,377 @@
+"""Results of one experiment phase, as product teams read them on the dashboard.
+
+Analysis rules (exposure-based intention to treat):
+
+* **Unit and population.** The unit is a user. A phase's population is the users
+  with an ``Exposure`` in it: the design was rendered to them, server side. Each
+  counts in the arm they were assigned in that phase, whatever happened next
+  (they decided elsewhere, left, or saw the default while the experiment was
+  paused). Assigned users are shown too; exposed users are every rate's
+  denominator unless stated otherwise. Users outside coverage or the audience
+  are never assigned or exposed, so never counted.
+* **A user's decision** is their *first* ``ConsentRecord`` on the experiment's
+  surface with ``exposed_at <= decided_at < end of the phase`` (the next phase's
+  start, or the stop); ties on the timestamp are broken by record id. Later
+  records (a settings change, a notice under a newer policy) never replace it.
+* **Opt-in rate** = users whose decision is ``opt_in`` / exposed users (an
+  undecided user has not opted in), with a 95% Wilson interval.
+* **Versus control**: the relative lift of the opt-in rate with its 95% interval
+  and the two-sided Welch t-test p-value of gbstats' ``TwoSidedTTest`` (or its
+  always-valid sequential test when the experiment enables it); Holm-adjusted
+  over the treatment arms when there are more than two arms. Bayesian chance of
+  a higher opt-in rate and risk follow gbstats' flat-prior ``EffectBayesianABTest``.
+  A higher opt-in rate is not "better" by itself: read it next to the guardrails.
+* **Guardrails**, among users who decided: toggle touched (toggle designs only),
+  "Learn more" opened, and time to decide (``decided_at - shown_at``: the median,
+  and the mean winsorised at the 99th percentile).
+* **7-day reversal**: a decision of ``opt_in`` followed by an ``opt_out`` record
+  of the same user (any surface) within 7 days. Only opt-ins at least 7 days old
+  count, in numerator and denominator, so recent ones cannot deflate the rate.
+* **Sample ratio**: chi-square goodness of fit of exposures per arm against the
+  phase's weights (gbstats' ``check_srm``; zero-weight arms add nothing), with a
+  warning below p = 0.001: then assignment or logging is broken and no other
+  number on the page should be trusted.
+* **Phases** are analysed separately; nothing is pooled across a weight change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from consent.models import ModalVariant
+
+from . import stats
+from .compliance import Finding, variant_findings
+from .models import Arm, Experiment, ExperimentPhase
+from .selectors import (
+    DecisionCounts,
+    arms_with_counts,
+    decision_counts,
+    experiment_phases,
+    exposures_by_day,
+)
+
+ALPHA = 0.05
+SRM_THRESHOLD = 0.001
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A treatment arm against the control on the opt-in rate; every number may be None."""
+
+    lift: float | None = None
+    lift_ci: tuple[float, float] | None = None
+    p_value: float | None = None
+    p_value_adjusted: float | None = None
+    chance_to_win: float | None = None
+    risk_treatment: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    arm: Arm
+    weight: float
+    assigned: int
+    exposed: int
+    decisions: DecisionCounts
+    opt_in_rate: float | None
+    opt_in_ci: tuple[float, float]
+    comparison: Comparison | None  # None for the control
+    findings: list[Finding]
+    observed_share: float | None = None  # of all exposures in the phase
+
+    @property
+    def variant(self) -> ModalVariant:
+        return self.arm.variant
+
+    @property
+    def is_control(self) -> bool:
+        return self.arm.is_control
+
+    @property
+    def decision_rate(self) -> float | None:
+        return self.decisions.decided / self.exposed if self.exposed else None
+
+    @property
+    def toggle_touched_rate(self) -> float | None:
+        if not self.variant.has_toggle or not self.decisions.decided:
+            return None
+        return self.decisions.toggle_touched / self.decisions.decided
+
+    @property
+    def learn_more_rate(self) -> float | None:
+        if not self.decisions.decided:
+            return None
+        return self.decisions.learn_more_opened / self.decisions.decided
+
+    @property
+    def reversal_rate(self) -> float | None:
+        if not self.decisions.opt_ins_matured:
+            return None
+        return self.decisions.reversals / self.decisions.opt_ins_matured
+
+    @property
+    def fails_compliance(self) -> bool:
+        return any(f.fails for f in self.findings)
+
+
+@dataclass(frozen=True)
+class Warning:
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class TimelinePoint:
+    day: date
+    cumulative: dict[int, int]  # arm id -> exposures up to and including this day
+
+
+@dataclass(frozen=True)
+class ExperimentResults:
+    experiment: Experiment
+    phase: ExperimentPhase | None
+    phases: list[ExperimentPhase]
+    arms: list[ArmResult]
+    srm_p_value: float | None
+    timeline: list[TimelinePoint]
+    runtime: timedelta
+    computed_at: datetime
+    warnings: list[Warning] = field(default_factory=list)
+
+    @property
+    def sequential(self) -> bool:
+        return self.experiment.sequential_testing
+
+    @property
+    def holm_applied(self) -> bool:
+        return len(self.arms) > 2
+
+    @property
+    def srm_warning(self) -> bool:
+        return self.srm_p_value is not None and self.srm_p_value < SRM_THRESHOLD
+
+    @property
+    def total_exposed(self) -> int:
+        return sum(arm.exposed for arm in self.arms)
+
+    @property
+    def control(self) -> ArmResult | None:
+        return next((arm for arm in self.arms if arm.is_control), None)
+
+    @property
+    def runtime_days(self) -> float:
+        return self.runtime.total_seconds() / 86400
+
+
+def _compare(control: ArmResult, exposed: int, opt_ins: int, experiment: Experiment) -> Comparison:
+    counts = {
+        "control_users": control.exposed,
+        "control_conversions": control.decisions.opt_ins,
+        "treatment_users": exposed,
+        "treatment_conversions": opt_ins,
+        "alpha": ALPHA,
+    }
+    if experiment.sequential_testing:
+        frequentist = stats.sequential_test(
+            **counts, sequential_tuning_parameter=experiment.sequential_tuning
+        )
+    else:
+        frequentist = stats.frequentist_test(**counts)
+    bayesian = stats.bayesian_test(**counts)
+    return Comparison(
+        lift=frequentist.expected,
+        lift_ci=frequentist.ci,
+        p_value=frequentist.p_value,
+        chance_to_win=bayesian.chance_to_win,
+        risk_treatment=bayesian.risk[1] if bayesian.risk else None,
+        error=frequentist.error,
+    )
+
+
+def _with_holm(arms: list[ArmResult]) -> list[ArmResult]:
+    """Holm-adjust the treatment arms' p-values when there is more than one treatment."""
+    treated = [a for a in arms if a.comparison is not None and a.comparison.p_value is not None]
+    if len(arms) <= 2 or not treated:
+        return [
+            a
+            if a.comparison is None
+            else _replace_comparison(a, p_value_adjusted=a.comparison.p_value)
+            for a in arms
+        ]
+    adjusted = dict(
+        zip(
+            (a.arm.pk for a in treated),
+            stats.holm_adjust([a.comparison.p_value for a in treated]),
+            strict=True,
+        )
+    )
+    return [
+        a
+        if a.comparison is None
+        else _replace_comparison(a, p_value_adjusted=adjusted.get(a.arm.pk))
+        for a in arms
+    ]
+
+
+def _replace_comparison(arm: ArmResult, **changes) -> ArmResult:
+    return replace(arm, comparison=replace(arm.comparison, **changes))
+
+
+def _timeline(rows: list[tuple[date, int, int]], arm_ids: list[int]) -> list[TimelinePoint]:
+    running = dict.fromkeys(arm_ids, 0)
+    points: list[TimelinePoint] = []
+    for day, arm_id, count in rows:
+        if points and points[-1].day == day:
+            running[arm_id] = running.get(arm_id, 0) + count
+            points[-1] = TimelinePoint(day=day, cumulative=dict(running))
+            continue
+        running[arm_id] = running.get(arm_id, 0) + count
+        points.append(TimelinePoint(day=day, cumulative=dict(running)))
+    return points
+
+
+def _warnings(results: ExperimentResults) -> list[Warning]:
+    experiment = results.experiment
+    warnings: list[Warning] = []
+    if results.phase is None:
+        return [Warning("not_started", "This experiment has not been launched yet: no results.")]
+    if results.srm_warning:
+        warnings.append(
+            Warning(
+                "srm",
+                f"Sample ratio mismatch (p = {results.srm_p_value:.2g}): exposures per arm do not "
+                "match the configured weights. Assignment or exposure logging is broken; do not "
+                "trust any result below until the cause is found.",
+            )
+        )
+    small = [
+        a for a in results.arms if a.weight > 0 and a.exposed < experiment.min_exposures_per_arm
+    ]
+    if small:
+        names = ", ".join(f"{a.variant.key} ({a.exposed})" for a in small)
+        warnings.append(
+            Warning(
+                "sample",
+                f"Too few exposed users for reliable results: {names}; the minimum is "
+                f"{experiment.min_exposures_per_arm} per arm.",
+            )
+        )
+    if results.runtime < timedelta(days=experiment.min_runtime_days):
+        warnings.append(
+            Warning(
+                "runtime",
+                f"This phase has run for {results.runtime_days:.1f} days; wait at least "
+                f"{experiment.min_runtime_days} days so every weekday is represented.",
+            )
+        )
+    if not experiment.sequential_testing and experiment.is_live:
+        warnings.append(
+            Warning(
+                "peeking",
+                "Fixed-horizon p-values are valid only when read once, at the planned end. "
+                "Enable sequential testing on the experiment to watch results as they come in.",
+            )
+        )
+    failing = sorted({a.variant.key for a in results.arms if a.fails_compliance})
+    if failing:
+        warnings.append(
+            Warning(
+                "compliance",
+                "Designs that fail a compliance rule are in this experiment: "
+                f"{', '.join(failing)}. They must not be shown in the EU/EEA/UK (see below).",
+            )
+        )
+    return warnings
+
+
+def experiment_results(
+    *, experiment: Experiment, phase_number: int | None = None, now: datetime | None = None
+) -> ExperimentResults:
+    """Everything the dashboard and the CSV show for one phase (the current one by default)."""
+    now = now or timezone.now()
+    phases = experiment_phases(experiment)
+    number = phase_number or experiment.phase
+    phase = next((p for p in phases if p.number == number), None)
+    arms = arms_with_counts(experiment=experiment, phase=number)
+    arm_ids = [arm.pk for arm in arms]
+    findings = {arm.pk: variant_findings(arm.variant) for arm in arms}
+
+    if phase is None:
+        results = ExperimentResults(
+            experiment=experiment,
+            phase=None,
+            phases=phases,
+            arms=[
+                ArmResult(
+                    arm=arm,
+                    weight=arm.weight,
+                    assigned=0,
+                    exposed=0,
+                    decisions=DecisionCounts(),
+                    opt_in_rate=None,
+                    opt_in_ci=(0.0, 1.0),
+                    comparison=None,
+                    findings=findings[arm.pk],
+                )
+                for arm in arms
+            ],
+            srm_p_value=None,
+            timeline=[],
+            runtime=timedelta(0),
+            computed_at=now,
+        )
+        return _finish(results)
+
+    decided = decision_counts(experiment=experiment, phase=phase, arm_ids=arm_ids, now=now)
+    total_exposed = sum(arm.exposed for arm in arms)
+    total_weight = sum(phase.weight_of(pk) for pk in arm_ids) or 1.0
+    draft = [
+        ArmResult(
+            arm=arm,
+            weight=phase.weight_of(arm.pk) / total_weight,
+            assigned=arm.assigned,
+            exposed=arm.exposed,
+            decisions=decided[arm.pk],
+            opt_in_rate=decided[arm.pk].opt_ins / arm.exposed if arm.exposed else None,
+            opt_in_ci=stats.proportion_ci(decided[arm.pk].opt_ins, arm.exposed, alpha=ALPHA),
+            comparison=None,
+            findings=findings[arm.pk],
+            observed_share=arm.exposed / total_exposed if total_exposed else None,
+        )
+        for arm in arms
+    ]
+    control = next((a for a in draft if a.is_control), None)
+    if control is not None:
+        draft = [
+            a
+            if a.is_control
+            else replace(
+                a, comparison=_compare(control, a.exposed, a.decisions.opt_ins, experiment)
+            )
+            for a in draft
+        ]
+    srm = (
+        stats.srm_p_value([a.exposed for a in draft], [a.weight for a in draft])
+        if len(draft) >= 2
+        else None
+    )
+    results = ExperimentResults(
+        experiment=experiment,
+        phase=phase,
+        phases=phases,
+        arms=_with_holm(draft),
+        srm_p_value=srm,
+        timeline=_timeline(exposures_by_day(experiment=experiment, phase=number), arm_ids),
+        runtime=(phase.ended_at or now) - phase.started_at,
+        computed_at=now,
+    )
+    return _finish(results)
+
+
+def _finish(results: ExperimentResults) -> ExperimentResults:
+    return replace(results, warnings=_warnings(results))

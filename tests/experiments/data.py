@@ -1,0 +1,67 @@
+"""Rows for analysis tests: exposures and decisions at chosen moments in the past.
+
+The live services stamp everything with ``now``; analysis needs decisions days
+apart, so tests write rows directly, keeping every record chained and hashed as
+``consent_record_create`` would.
+"""
+
+import secrets
+import uuid
+from datetime import datetime
+
+from consent.chain import record_hash_compute
+from consent.models import ConsentRecord
+from experiments.models import Arm, Assignment, Exposure
+from tests.factories import UserFactory
+
+
+def expose(arm: Arm, *, at: datetime, user=None, phase: int = 1, assigned: bool = True):
+    """A user assigned to ``arm`` and shown its design at ``at``."""
+    user = user or UserFactory(country="US")
+    if assigned:
+        Assignment.objects.create(
+            experiment=arm.experiment, user=user, arm=arm, phase=phase, assigned_at=at
+        )
+    Exposure.objects.create(
+        experiment=arm.experiment, user=user, arm=arm, phase=phase, exposed_at=at
+    )
+    return user
+
+
+def decide(
+    user,
+    policy,
+    *,
+    choice: str,
+    at: datetime,
+    shown_at: datetime | None = None,
+    surface: str = "first_login",
+    arm: Arm | None = None,
+    toggle_touched: bool = False,
+    learn_more_opened: bool = False,
+) -> ConsentRecord:
+    previous = ConsentRecord.objects.filter(user=user).order_by("-decided_at").first()
+    variant = arm.variant if arm else None
+    record = ConsentRecord(
+        id=uuid.uuid4(),
+        user=user,
+        policy=policy,
+        policy_digest=policy.text_digest,
+        choice=choice,
+        surface=surface,
+        variant=variant,
+        arm=arm,
+        shown=variant.snapshot() if variant else {},
+        toggle_default=variant.toggle_default
+        if variant is not None and variant.has_toggle
+        else None,
+        toggle_touched=toggle_touched,
+        learn_more_opened=learn_more_opened,
+        shown_at=shown_at or at,
+        decided_at=at,
+        form_key=secrets.token_hex(16),
+        previous=previous,
+    )
+    record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
+    record.save(force_insert=True)
+    return record

@@ -1,0 +1,107 @@
+"""What the consent gate costs per request.
+
+    python bench/gate.py [--seconds 8] [--rounds 3]
+
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/bench_gate)
+and wrk. Serves the product page (the conversation list of a decided user with 20
+conversations) with gunicorn, once with the gate and once without it, alternating rounds,
+and prints the median req/s of each and the ratio (target >= 0.95). Also prints the
+database queries per request with and without the gate.
+"""
+
+import argparse
+import os
+import secrets
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._common import Server, database_url, django_setup, ensure_database, median, wrk  # noqa: E402
+
+
+def prepare() -> str:
+    """Migrate, create a decided user with conversations, return a session cookie."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+    from django.utils import timezone
+
+    from consent.models import Choice, Policy, Surface
+    from consent.services import consent_record_create
+    from conversations.services import conversation_start
+
+    call_command("migrate", verbosity=0)
+    now = timezone.now()
+    policy, _ = Policy.objects.get_or_create(
+        version="bench", defaults={"title": "Bench policy", "summary": "s", "body": "b",
+                                   "effective_at": now - timedelta(days=10), "decision_deadline": now - timedelta(days=1)},
+    )
+    User = get_user_model()
+    user = User.objects.filter(email="bench@example.com").first()
+    if user is None:
+        user = User.objects.create_user("bench@example.com", "bench-pass-1234", date_joined=now - timedelta(days=100))
+        consent_record_create(user=user, policy=policy, choice=Choice.OPT_IN, surface=Surface.SETTINGS,
+                              form_key=secrets.token_hex(16), shown_at=now)
+        for n in range(20):
+            conversation_start(user=user, text=f"Benchmark conversation {n}")
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def queries_per_request(cookie: str) -> dict[str, int]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    from bench.settings import MIDDLEWARE
+
+    name, value = cookie.split("=", 1)
+    counts = {}
+    for label, middleware in [("gate on", MIDDLEWARE),
+                              ("gate off", [m for m in MIDDLEWARE if "ConsentGate" not in m])]:
+        with override_settings(MIDDLEWARE=middleware):
+            client = Client()
+            client.cookies[name] = value
+            client.get("/conversations/")  # warm
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get("/conversations/").status_code == 200
+            counts[label] = len(ctx.captured_queries)
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    url = database_url("bench_gate")
+    ensure_database(url)
+    django_setup(url)
+    cookie = prepare()
+    counts = queries_per_request(cookie)
+
+    results = {"on": [], "off": []}
+    for round_number in range(args.rounds):
+        order = ["on", "off"] if round_number % 2 == 0 else ["off", "on"]
+        for gate in order:
+            with Server(port=8190, env={"DATABASE_URL": url, "BENCH_GATE": gate}):
+                wrk("http://127.0.0.1:8190/conversations/", seconds=2, cookie=cookie)  # warm up
+                rps = wrk("http://127.0.0.1:8190/conversations/", seconds=args.seconds, cookie=cookie)
+            results[gate].append(rps)
+            print(f"round {round_number + 1}: gate {gate:<3} {rps:8.1f} req/s", flush=True)
+
+    on, off = median(results["on"]), median(results["off"])
+    print()
+    print(f"queries per product-page request: gate on {counts['gate on']}, gate off {counts['gate off']} "
+          f"(the gate adds {counts['gate on'] - counts['gate off']})")
+    print(f"product page, median req/s: gate on {on:.1f}, gate off {off:.1f}")
+    print(f"ratio gate on / gate off: {on / off:.3f}  (target >= 0.95)")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    main()

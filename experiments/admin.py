@@ -171,6 +171,7 @@ class ExperimentAdmin(admin.ModelAdmin):
         experiment = form.instance
         if formset.model is not Arm or experiment.status == ExperimentStatus.DRAFT:
             return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # fills the change-log lists; nothing is written here
         if experiment.status == ExperimentStatus.STOPPED:
             return None
         # Weight edits on a live experiment go through the service: a new phase, never a reshuffle.
@@ -203,7 +204,9 @@ class ExperimentAdmin(admin.ModelAdmin):
                     request, f"{experiment.key}: {' '.join(error.messages)}", messages.ERROR
                 )
             else:
-                self.message_user(request, f"{experiment.key}: {done}.", messages.SUCCESS)
+                self.message_user(
+                    request, f"Experiment {experiment.key}: {done}.", messages.SUCCESS
+                )
 
     @admin.action(description="Launch (or resume) selected experiments", permissions=["change"])
     def launch(self, request, queryset):

@@ -84,24 +84,30 @@ def opt_in_chart(results: ExperimentResults) -> dict:
     }
 
 
-def _nice_ceiling(value: int) -> int:
-    """1, 2 or 5 times a power of ten, at least ``value`` (an axis maximum people can read)."""
-    if value <= 0:
+def _nice_step(value: float) -> int:
+    """The smallest 1, 2 or 5 times a power of ten that is at least ``value`` (readable ticks)."""
+    if value <= 1:
         return 1
     magnitude = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 5, 10):
         if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
+            return int(step * magnitude)
+    return int(10 * magnitude)
 
 
 def exposures_chart(results: ExperimentResults) -> dict:
     """Cumulative exposures per arm, one line per arm, one point per day."""
-    width, height, left, right, top, bottom = 680, 280, 64, 24, 20, 44
-    plot_w, plot_h = width - left - right, height - top - bottom
     points = results.timeline
     days = len(points)
-    y_max = _nice_ceiling(max((max(p.cumulative.values(), default=0) for p in points), default=0))
+    # The legend sits above the plot, one row per arm, so it never covers a line.
+    legend_top = 14
+    width, left, right, bottom = 680, 64, 24, 44
+    top = legend_top + 18 * len(results.arms) + 10
+    height = top + 220 + bottom
+    plot_w, plot_h = width - left - right, height - top - bottom
+    highest = max((max(p.cumulative.values(), default=0) for p in points), default=0)
+    y_step = _nice_step(highest / 5)
+    y_max = y_step * max(1, math.ceil(highest / y_step))
 
     def x_of(index: int) -> float:
         return round(left + (plot_w * index / (days - 1) if days > 1 else plot_w / 2), 1)
@@ -121,15 +127,17 @@ def exposures_chart(results: ExperimentResults) -> dict:
                 "points": " ".join(f"{x},{y}" for x, y in coordinates),
                 "markers": coordinates if days <= 45 else [],
                 "total": points[-1].cumulative.get(arm.arm.pk, 0) if points else 0,
-                "legend_y": top + 16 * index,
+                "legend_y": legend_top + 18 * index,
             }
         )
-    step = max(1, math.ceil(days / 7))
-    x_ticks = [
-        {"x": x_of(i), "label": points[i].day.strftime("%d %b")} for i in range(0, days, step)
-    ]
-    if days > 1 and (days - 1) % step:
-        x_ticks.append({"x": x_of(days - 1), "label": points[-1].day.strftime("%d %b")})
+    every = max(1, math.ceil(days / 7))
+    labelled = list(range(0, days, every))
+    if days > 1 and labelled[-1] != days - 1:
+        # Always label the last day; drop the one before if the two labels would collide.
+        if days - 1 - labelled[-1] < every / 2 and len(labelled) > 1:
+            labelled.pop()
+        labelled.append(days - 1)
+    x_ticks = [{"x": x_of(i), "label": points[i].day.strftime("%d %b")} for i in labelled]
     totals = "; ".join(f"{s['label']}: {s['total']}" for s in series)
     span = (
         f"from {points[0].day:%d %B %Y} to {points[-1].day:%d %B %Y}"
@@ -145,7 +153,7 @@ def exposures_chart(results: ExperimentResults) -> dict:
         "bottom": height - bottom,
         "series": series,
         "x_ticks": x_ticks,
-        "y_ticks": [{"y": y_of(y_max * i // 4), "label": f"{y_max * i // 4:,}"} for i in range(5)],
+        "y_ticks": [{"y": y_of(v), "label": f"{v:,}"} for v in range(0, y_max + 1, y_step)],
         "legend_x": left + 12,
         "title": "Cumulative exposures per arm over time",
         "desc": f"Users exposed to each design, accumulated day by day {span}. Totals: {totals}.",

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,7 +36,6 @@ from .services import experiment_launch
 
 DEMO_KEY = "consent-designs-demo"
 DEMO_EMAIL = "demo-experiment-{:05d}@example.com"
-ANALYST_GROUP = "Experiment analysts"
 NO_POLICY = "Publish a data policy (effective now or earlier) before seeding the experiment demo."
 MAX_SPAN = timedelta(days=21)
 
@@ -83,15 +81,6 @@ def _record(*, user_id: int, policy, previous: ConsentRecord | None, **fields) -
     )
     record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
     return record
-
-
-def _analyst_group() -> None:
-    group, _ = Group.objects.get_or_create(name=ANALYST_GROUP)
-    group.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="experiments", codename__in=["view_results", "view_experiment"]
-        )
-    )
 
 
 @transaction.atomic
@@ -241,5 +230,4 @@ def seed_experiment_demo(
         [r for r in records if r.previous_id is not None], batch_size=1000
     )
     UserConsentState.objects.bulk_create(states, batch_size=1000)
-    _analyst_group()
     return experiment

@@ -205,3 +205,16 @@ def test_dashboard_query_count_is_constant_whatever_the_number_of_arms(
         response = client.get(dashboard_url(experiment))
 
     assert response.status_code == 200
+
+
+def test_exposure_chart_axis_uses_round_ticks_and_labels_the_last_day(launched):
+    from experiments.analysis import experiment_results
+    from experiments.charts import exposures_chart
+
+    experiment = launched(per_arm=7)
+
+    chart = exposures_chart(experiment_results(experiment=experiment))
+
+    assert [tick["label"] for tick in chart["y_ticks"]] == ["0", "2", "4", "6", "8"]
+    assert chart["x_ticks"][-1]["label"] == EXPOSED.strftime("%d %b")
+    assert "two_buttons: 7" in chart["desc"]

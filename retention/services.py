@@ -22,7 +22,6 @@ from django.utils.module_loading import import_string
 from consent.models import Choice, ConsentRecord, UserConsentState
 from consent.selectors import current_policy
 from conversations.models import Conversation, Message
-from conversations.services import conversation_retain_until
 
 from . import errors
 from .locks import LeaseLost, purge_lock, worker_name
@@ -122,8 +121,7 @@ def _purge(run: RetentionRun, *, lock, progress: ProgressCallback | None) -> Ret
             if lock is not None:
                 lock.renew()
             if run.dry_run:
-                conversations = len(pks)
-                messages = Message.objects.filter(conversation_id__in=pks).count()
+                conversations, messages = len(pks), _messages_count(pks)
                 _run_add_batch(run, conversations, messages)
             else:
                 with transaction.atomic():
@@ -179,32 +177,61 @@ def _batch_delete(pks: list[int], *, cutoff: datetime) -> tuple[int, int]:
     deleted = _conversations_delete_returning(pks, cutoff=cutoff)
     if not deleted:
         return 0, 0
-    messages = Message.objects.filter(conversation_id__in=deleted)._raw_delete(Message.objects.db)
-    # Holds left on a due conversation are spent (released or lapsed): they go with it.
-    Hold.objects.filter(conversation_id__in=deleted)._raw_delete(Hold.objects.db)
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        in_deleted, params = _in_ids("conversation_id", deleted)
+        cursor.execute(f"DELETE FROM {qn(Message._meta.db_table)} WHERE {in_deleted}", params)
+        messages = cursor.rowcount
+        # Holds left on a due conversation are spent (released or lapsed): they go with it.
+        cursor.execute(f"DELETE FROM {qn(Hold._meta.db_table)} WHERE {in_deleted}", params)
     return len(deleted), messages
+
+
+def _messages_count(conversation_ids: list[int]) -> int:
+    in_ids, params = _in_ids("conversation_id", conversation_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {connection.ops.quote_name(Message._meta.db_table)} WHERE {in_ids}",
+            params,
+        )
+        return cursor.fetchone()[0]
+
+
+def _in_ids(column: str, ids: list[int]) -> tuple[str, list]:
+    """``column IN (ids)`` as SQL and parameters.
+
+    PostgreSQL gets one array parameter (``= ANY(%s)``): an IN list of 5,000
+    placeholders costs ~35 ms per statement to bind and plan, one array ~5 ms.
+    """
+    if connection.vendor == "postgresql":
+        # A text array literal: Django's client-side binding would otherwise quote the
+        # list element by element in Python (~13 ms per 5,000 ids).
+        return f"{column} = ANY(%s::bigint[])", ["{" + ",".join(str(int(pk)) for pk in ids) + "}"]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
 def _conversations_delete_returning(pks: list[int], *, cutoff: datetime) -> list[int]:
     qn = connection.ops.quote_name
-    conversation, hold = Conversation._meta.db_table, Hold._meta.db_table
-    placeholders = ", ".join(["%s"] * len(pks))
-    # Mirrors selectors.conversations_due_for_purge; a test pins the two together.
-    c = qn(conversation)  # No alias: SQLite does not resolve one in a DELETE.
+    c, hold = qn(Conversation._meta.db_table), qn(Hold._meta.db_table)  # No alias: SQLite
+    in_pks, params = _in_ids(f"{c}.id", pks)  # cannot resolve one in a DELETE.
+    # The conditions of selectors.conversations_due_for_purge, in SQL. Two NOT EXISTS,
+    # not one with OR, so each can use its hold index.
+    active_hold = "h.released_at IS NULL AND (h.until IS NULL OR h.until > %s)"
     sql = f"""
         DELETE FROM {c}
-        WHERE {c}.id IN ({placeholders})
+        WHERE {in_pks}
           AND {c}.retain_until < %s
           AND ({c}.hold_until <= %s OR ({c}.hold_until IS NULL AND {c}.hold_reason = ''))
           AND NOT EXISTS (
-              SELECT 1 FROM {qn(hold)} h
-              WHERE (h.conversation_id = {c}.id OR h.user_id = {c}.user_id)
-                AND h.released_at IS NULL AND (h.until IS NULL OR h.until > %s)
+              SELECT 1 FROM {hold} h WHERE h.conversation_id = {c}.id AND {active_hold}
+          )
+          AND NOT EXISTS (
+              SELECT 1 FROM {hold} h WHERE h.user_id = {c}.user_id AND {active_hold}
           )
         RETURNING id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*pks, cutoff, cutoff, cutoff])
+        cursor.execute(sql, [*params, cutoff, cutoff, cutoff, cutoff])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -401,6 +428,9 @@ def _conversation_is_covered(conversation: Conversation, *, now: datetime) -> bo
 
 
 def _safety_flag_set(*, conversation: Conversation, flagged_at: datetime | None) -> Conversation:
+    # Imported here: conversations.services may call this module's enqueue hook.
+    from conversations.services import conversation_retain_until
+
     now = timezone.now()
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     locked.safety_flagged_at = flagged_at

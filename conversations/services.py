@@ -76,6 +76,13 @@ def _respond(conversation: Conversation, now: datetime) -> Message:
     )
 
 
+def _classify_after_commit(conversation: Conversation) -> None:
+    """New content may need a safety review: the configured classifier runs in a worker."""
+    from retention.services import conversation_safety_classify_enqueue
+
+    conversation_safety_classify_enqueue(conversation=conversation)
+
+
 @transaction.atomic
 def conversation_start(*, user, text: str) -> Conversation:
     """Start a conversation with the user's first message and the assistant's reply."""
@@ -86,6 +93,7 @@ def conversation_start(*, user, text: str) -> Conversation:
     conversation.save()
     Message.objects.create(conversation=conversation, role=Role.USER, content=text, created_at=now)
     _respond(conversation, now)
+    _classify_after_commit(conversation)
     return conversation
 
 
@@ -99,6 +107,7 @@ def message_post(*, conversation: Conversation, text: str) -> tuple[Message, Mes
     answer = _respond(conversation, now)
     _record_activity(conversation, now)
     conversation.save(update_fields=["last_activity_at", "covered_by", "retain_until"])
+    _classify_after_commit(conversation)
     return question, answer
 
 

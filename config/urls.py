@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("consent.urls")),
     path("", include("training.urls")),
     path("experiments/", include("experiments.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 

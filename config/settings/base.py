@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "retention",
     "training",
     "experiments",
+    # django-ninja's own static Swagger UI (otherwise its docs page loads it from a CDN).
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +99,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
         }
     )
+
+# Cache: Redis when CACHE_URL or REDIS_URL is set (shared by every web process, so the API's
+# per-token rate limit holds across them); per-process local memory otherwise.
+CACHES = {"default": env.cache("CACHE_URL", default=env("REDIS_URL", default="locmemcache://"))}
+# Requests per token per window for the consent API (django-ratelimit syntax, e.g. 600/m).
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/m")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -36,3 +36,5 @@ LOGGING = {
     "root": {"handlers": ["null"], "level": "WARNING"},
 }
 WHITENOISE_AUTOREFRESH = True
+# Process memory, never a Redis that REDIS_URL/CACHE_URL may point at: tests clear the cache.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,111 @@
+"""Request and response shapes of the consent API (they are the OpenAPI schema)."""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+from .selectors import ConsentStatus, IneligibleReason
+
+
+class ErrorOut(Schema):
+    code: str
+    detail: str
+
+
+class ValidationErrorItem(Schema):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(ErrorOut):
+    errors: list[ValidationErrorItem]
+
+
+class UserConsentOut(Schema):
+    user_id: int
+    status: ConsentStatus
+    requirement: Literal["none", "notice", "first_login", "deadline"]
+    blocked: bool
+    policy_version: str | None
+    decision_deadline: datetime | None
+    choice: Literal["opt_in", "opt_out"] | None
+    decided_at: datetime | None
+    latest_record_id: UUID | None
+
+
+class TrainingEligibilityOut(Schema):
+    conversation_id: int
+    eligible: bool
+    reason: IneligibleReason | None
+    user_id: int | None
+    policy_version: str | None
+    covered_by_record_id: UUID | None
+    checked_at: datetime
+
+
+class PolicyOut(Schema):
+    version: str
+    title: str
+    summary: str
+    effective_at: datetime
+    decision_deadline: datetime
+    opt_in_retention_days: int
+    opt_out_retention_days: int
+    text_sha256: str
+    url: str
+
+
+# The receipt mirrors consent.receipts.receipt_build field for field; times stay the
+# ISO 8601 strings the receipt holds, so the document is byte-for-byte the user's own.
+
+
+class ReceiptNoticeOut(Schema):
+    policy_version: str
+    policy_title: str
+    policy_digest_sha256: str
+    policy_url: str
+    design: dict[str, Any] | None
+
+
+class ReceiptEventOut(Schema):
+    type: str
+    time: str
+    shown_at: str
+    surface: str
+    toggle_default: bool | None
+    toggle_touched: bool
+    learn_more_opened: bool
+
+
+class ReceiptContextOut(Schema):
+    ip_address_sha256: str | None
+    user_agent: str | None
+    locale: str | None
+
+
+class ReceiptIntegrityOut(Schema):
+    previous_record_id: str | None
+    record_hash_sha256: str
+
+
+class ReceiptOut(Schema):
+    # "schema" would shadow a pydantic method: the field is renamed, its JSON key is not.
+    schema_: str = Field(alias="schema")
+    record_id: str
+    principal_id: str
+    controller: str
+    notice: ReceiptNoticeOut
+    purpose: str
+    processing: list[str]
+    retention_period_days: int
+    jurisdiction: str | None
+    legal_basis: str
+    withdrawal_method: str
+    event: ReceiptEventOut
+    state: str
+    choice: Literal["opt_in", "opt_out"]
+    context: ReceiptContextOut
+    integrity: ReceiptIntegrityOut

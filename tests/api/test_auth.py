@@ -1,0 +1,169 @@
+"""Service tokens: bearer auth, digests at rest, revocation, rate limit, and the consent gate."""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from api import errors
+from api.models import ServiceToken
+from api.services import service_token_revoke
+from tests.consent.factories import PolicyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def policy_url() -> str:
+    return reverse("api:policy_current")
+
+
+def test_request_without_a_token_is_401_token_missing(anonymous_api, policy):
+    response = anonymous_api.get(policy_url())
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": errors.TOKEN_MISSING,
+        "detail": errors.MESSAGES[errors.TOKEN_MISSING],
+    }
+
+
+def test_other_authorization_scheme_is_401_token_missing(policy, issued):
+    client = Client(headers={"Authorization": f"Basic {issued.secret}"})
+
+    response = client.get(policy_url())
+
+    assert response.status_code == 401
+    assert response.json()["code"] == errors.TOKEN_MISSING
+
+
+def test_unknown_token_is_401_token_invalid(policy, issued):
+    client = Client(headers={"Authorization": f"Bearer {issued.secret}x"})
+
+    response = client.get(policy_url())
+
+    assert response.status_code == 401
+    assert response.json()["code"] == errors.TOKEN_INVALID
+
+
+def test_revoked_token_is_401_token_revoked(api, issued, policy):
+    service_token_revoke(token=issued.token)
+
+    response = api.get(policy_url())
+
+    assert response.status_code == 401
+    assert response.json()["code"] == errors.TOKEN_REVOKED
+
+
+def test_valid_token_is_answered(api, policy):
+    response = api.get(policy_url())
+
+    assert response.status_code == 200
+    assert response.json()["version"] == policy.version
+
+
+def test_only_the_digest_of_the_secret_is_stored(issued):
+    stored = ServiceToken.objects.filter(pk=issued.token.pk).values().get()
+
+    assert stored["secret_sha256"] == hashlib.sha256(issued.secret.encode()).hexdigest()
+    assert not any(issued.secret in str(value) for value in stored.values())
+    assert issued.secret.startswith(stored["prefix"])
+
+
+def test_every_issued_secret_is_different(db):
+    from api.services import service_token_issue
+
+    secrets = {service_token_issue(name=f"service {n}").secret for n in range(20)}
+
+    assert len(secrets) == 20
+
+
+def test_authentication_comes_before_validation(anonymous_api):
+    response = anonymous_api.get(reverse("api:user_consent", kwargs={"user_id": "not-a-number"}))
+
+    assert response.status_code == 401
+
+
+def test_a_signed_in_session_is_no_substitute_for_a_token(client, admin_user, decide):
+    decide.opt_out(admin_user)  # decided, so the consent gate has nothing to say
+    client.force_login(admin_user)
+
+    response = client.get(policy_url())
+
+    assert response.status_code == 401
+
+
+def test_use_is_noted_on_the_token(api, issued, policy):
+    api.get(policy_url())
+
+    issued.token.refresh_from_db()
+    assert issued.token.last_used_at == timezone.now()
+
+
+def test_use_is_noted_at_most_once_a_minute(api, issued, policy, clock, django_assert_num_queries):
+    api.get(policy_url())
+    clock.shift(timedelta(seconds=30))
+
+    # token lookup + current policy: no UPDATE of last_used_at within the minute
+    with django_assert_num_queries(2):
+        api.get(policy_url())
+
+
+def test_revoking_twice_keeps_the_first_revocation_time(issued, clock):
+    first = service_token_revoke(token=issued.token).revoked_at
+    clock.shift(timedelta(hours=1))
+
+    second = service_token_revoke(token=issued.token).revoked_at
+
+    assert second == first
+
+
+# --- Rate limit --------------------------------------------------------------------------
+
+
+def test_token_over_its_rate_limit_gets_429_with_retry_after(api, policy, settings):
+    settings.API_RATE_LIMIT = "2/m"
+    api.get(policy_url())
+    api.get(policy_url())
+
+    response = api.get(policy_url())
+
+    assert response.status_code == 429
+    assert response.json() == {
+        "code": errors.RATE_LIMITED,
+        "detail": errors.MESSAGES[errors.RATE_LIMITED],
+    }
+    assert 1 <= int(response["Retry-After"]) <= 60
+
+
+def test_rate_limit_is_counted_per_token(api, policy, settings):
+    from api.services import service_token_issue
+
+    settings.API_RATE_LIMIT = "1/m"
+    api.get(policy_url())
+    other = Client(headers={"Authorization": f"Bearer {service_token_issue(name='b').secret}"})
+
+    assert api.get(policy_url()).status_code == 429
+    assert other.get(policy_url()).status_code == 200
+
+
+# --- The consent gate ---------------------------------------------------------------------
+
+
+def test_gate_lets_token_requests_through_while_undecided_users_are_locked_out(
+    api, person, client, clock
+):
+    PolicyFactory(
+        effective_at=timezone.now() - timedelta(days=40),
+        decision_deadline=timezone.now() - timedelta(days=10),
+    )
+    locked_out = person()
+    client.force_login(locked_out)
+    assert client.get(reverse("conversations:list")).status_code == 303  # the gate is on
+
+    response = api.get(reverse("api:user_consent", kwargs={"user_id": locked_out.pk}))
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "locked_out"

@@ -18,6 +18,9 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "chat.example.com",
     # The embedded default database: the checks need no server.
     "DATABASE_URL": "sqlite:///:memory:",
+    # Production shares one cache (the API's rate limit) and the broker; never contacted here.
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
 }
 
 

@@ -29,6 +29,16 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def recreate_database(url: str) -> None:
+    """Drop (ending its sessions) and create the database: every run starts empty."""
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def django_setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
@@ -70,15 +80,33 @@ class Server:
 
 def wrk(url: str, *, seconds: int, cookie: str = "", connections: int = 8, script: str | None = None) -> float:
     """Requests per second that wrk measured (non-2xx/3xx responses are an error)."""
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    return wrk_run(url, seconds=seconds, cookie=cookie, connections=connections, script=script)[0]
+
+
+def wrk_run(
+    url: str,
+    *,
+    seconds: int,
+    cookie: str = "",
+    connections: int = 8,
+    threads: int = 2,
+    script: str | None = None,
+    script_args: tuple[str, ...] = (),
+    allow_errors: bool = False,
+) -> tuple[float, str]:
+    """wrk's req/s and its whole output (a Lua script's done() may print there too)."""
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
     if script:
         cmd += ["-s", script]
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
-    if "Non-2xx or 3xx responses" in out:
+    cmd.append(url)
+    if script_args:
+        cmd += ["--", *script_args]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx or 3xx responses" in out and not allow_errors:
         raise RuntimeError(f"wrk saw error responses for {url}:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), out
 
 
 def median(values: list[float]) -> float:

@@ -4,7 +4,7 @@ on loopback, and BENCH_GATE=off to take the consent gate out for the baseline.""
 import os
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import MIDDLEWARE
+from config.settings.base import BASE_DIR, MIDDLEWARE, TEMPLATES
 
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
@@ -15,3 +15,8 @@ STORAGES = {
 }
 if os.environ.get("BENCH_GATE", "on") == "off":
     MIDDLEWARE = [m for m in MIDDLEWARE if m != "consent.middleware.ConsentGateMiddleware"]
+# The product's URLs plus /bench/minimal/ and /bench/insert/, the baselines of bench/load.py.
+ROOT_URLCONF = "bench.urls"
+TEMPLATES = [{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]}]
+# bench/faults.py points the safety-classifier hook at a stand-in, so chat posts enqueue work.
+SAFETY_CLASSIFIER = os.environ.get("BENCH_SAFETY_CLASSIFIER") or None

@@ -1,0 +1,371 @@
+"""Load test: what the consent machinery costs against baselines measured in the same run.
+
+    python bench/load.py [--seconds 8] [--rounds 3] [--connections 8]
+
+Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/bench_load;
+the database is dropped and recreated) and wrk. gunicorn serves bench.settings (DEBUG off,
+persistent connections) on 127.0.0.1; every pair below alternates its two sides over
+``--rounds`` rounds and compares medians:
+
+1. product page (a decided user's conversation list), consent gate on vs off  (>= 0.95)
+2. the consent pop-up (GET /consent/decide/, an undecided new user) vs /bench/minimal/,
+   the same layout with one paragraph, for the same signed-in user               (>= 0.80)
+3. decision POSTs vs /bench/insert/, a signed-in POST that inserts one row        (>= 0.50)
+   Every decision POST carries its own user's session and a freshly issued one-time
+   form (bench/post_pool.lua); the insert POSTs use the same sessions.
+
+After the POST load every submitted form is replayed once, as a retrying client would,
+and the run checks that each submitted decision is recorded exactly once, that nothing
+else was recorded, and that every consent chain verifies.
+"""
+
+import argparse
+import os
+import secrets
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import gate
+from bench._common import (
+    ROOT,
+    Server,
+    database_url,
+    django_setup,
+    median,
+    recreate_database,
+    wrk,
+    wrk_run,
+)
+
+PORT = 8191
+BASE = f"http://127.0.0.1:{PORT}"
+POOL_SCRIPT = str(ROOT / "bench" / "post_pool.lua")
+CSRF_SECRET = "benchcsrfsecret0123456789abcdefX"  # 32 characters, as Django expects
+THREADS = 2
+
+
+def _session_cookie(user) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def undecided_user_cookie() -> str:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("undecided@bench.example", "bench-pass-1234")
+    return _session_cookie(user)
+
+
+class Pool:
+    """Undecided new users, each signed in with a session and holding one fresh decision form."""
+
+    def __init__(self, label: str, size: int):
+        from django.conf import settings
+        from django.contrib.auth import (
+            BACKEND_SESSION_KEY,
+            HASH_SESSION_KEY,
+            SESSION_KEY,
+            get_user_model,
+        )
+        from django.contrib.auth.hashers import make_password
+        from django.contrib.sessions.backends.db import SessionStore
+        from django.contrib.sessions.models import Session
+        from django.utils import timezone
+        from django.utils.crypto import get_random_string
+
+        from consent.models import Surface
+        from consent.selectors import current_policy
+        from consent.services import decision_form_issue
+        from experiments.services import choose_variant
+
+        User = get_user_model()
+        password = make_password(secrets.token_hex(8))
+        now = timezone.now()
+        users = User.objects.bulk_create(
+            [
+                User(email=f"{label}-{n}@bench.example", password=password, date_joined=now)
+                for n in range(size)
+            ]
+        )
+        policy = current_policy()
+        variant = choose_variant(users[0], Surface.FIRST_LOGIN).variant
+        sessions, self.lines, self.user_ids = [], [], []
+        for n, user in enumerate(users):
+            key = get_random_string(32)
+            data = {
+                SESSION_KEY: str(user.pk),
+                BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                HASH_SESSION_KEY: user.get_session_auth_hash(),
+            }
+            sessions.append(
+                Session(
+                    session_key=key,
+                    session_data=SessionStore().encode(data),
+                    expire_date=now + timedelta(days=1),
+                )
+            )
+            form = decision_form_issue(
+                user=user, policy=policy, surface=Surface.FIRST_LOGIN, variant=variant
+            )
+            body = urlencode(
+                {"form_token": form.token(), "decision": "opt_in" if n % 2 else "opt_out"}
+            )
+            self.lines.append(f"{settings.SESSION_COOKIE_NAME}={key}\t{body}")
+            self.user_ids.append(user.pk)
+        Session.objects.bulk_create(sessions)
+        self.file = Path(tempfile.mkstemp(prefix=f"bench-{label}-", suffix=".pool")[1])
+        self.file.write_text("\n".join(self.lines) + "\n")
+
+    def post(self, path: str, *, seconds: int, connections: int, body_override: str | None = None):
+        """wrk over the pool; returns (req/s, indices of the entries sent)."""
+        source = self.file
+        if body_override is not None:
+            source = self.file.with_suffix(".insert")
+            source.write_text(
+                "".join(f"{line.split(chr(9))[0]}\t{body_override}\n" for line in self.lines)
+            )
+        rps, out = wrk_run(
+            f"{BASE}{path}",
+            seconds=seconds,
+            connections=connections,
+            threads=THREADS,
+            script=POOL_SCRIPT,
+            script_args=(
+                str(source),
+                str(THREADS),
+                path,
+                CSRF_SECRET,
+                "cycle" if body_override else "once",
+            ),
+        )
+        sent = []
+        for line in out.splitlines():
+            if line.startswith("POOL "):
+                fields = dict(part.split("=") for part in line.split()[1:])
+                if int(fields["exhausted"]):
+                    raise RuntimeError(
+                        f"the pool of {len(self.lines)} ran out; rerun with a larger --pool"
+                    )
+                thread = int(fields["thread"])
+                sent += [thread + k * THREADS for k in range(int(fields["sent"]))]
+        return rps, sent
+
+    def replay(self, indices: list[int]) -> int:
+        """Submit the given entries again, one by one; returns how many got a non-3xx answer."""
+        failures = 0
+        opener = urllib.request.build_opener(NoRedirect)
+        for index in indices:
+            cookie, body = self.lines[index].split("\t")
+            request = urllib.request.Request(
+                f"{BASE}/consent/decide/",
+                data=body.encode(),
+                headers={
+                    "Cookie": f"{cookie}; csrftoken={CSRF_SECRET}",
+                    "X-CSRFToken": CSRF_SECRET,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+            )
+            try:
+                status = opener.open(request, timeout=30).status
+            except urllib.error.HTTPError as error:
+                status = error.code
+            failures += not 300 <= status < 400
+        return failures
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def measure_gate(url: str, cookie: str, *, seconds: int, rounds: int) -> tuple[float, float]:
+    results = {"on": [], "off": []}
+    for round_number in range(rounds):
+        order = ["on", "off"] if round_number % 2 == 0 else ["off", "on"]
+        for side in order:
+            with Server(port=PORT, env={"DATABASE_URL": url, "BENCH_GATE": side}):
+                wrk(f"{BASE}/conversations/", seconds=2, cookie=cookie)  # warm up
+                rps = wrk(f"{BASE}/conversations/", seconds=seconds, cookie=cookie)
+            results[side].append(rps)
+            print(f"  round {round_number + 1}: gate {side:<3} {rps:8.1f} req/s", flush=True)
+    return median(results["on"]), median(results["off"])
+
+
+def measure_popup(
+    cookie: str, *, seconds: int, rounds: int, connections: int
+) -> tuple[float, float]:
+    results = {"popup": [], "minimal": []}
+    paths = {"popup": "/consent/decide/", "minimal": "/bench/minimal/"}
+    for side in paths:  # warm up both
+        wrk(f"{BASE}{paths[side]}", seconds=2, cookie=cookie, connections=connections)
+    for round_number in range(rounds):
+        order = ["popup", "minimal"] if round_number % 2 == 0 else ["minimal", "popup"]
+        for side in order:
+            rps = wrk(
+                f"{BASE}{paths[side]}", seconds=seconds, cookie=cookie, connections=connections
+            )
+            results[side].append(rps)
+            print(f"  round {round_number + 1}: {side:<7} {rps:8.1f} req/s", flush=True)
+    return median(results["popup"]), median(results["minimal"])
+
+
+def measure_posts(url: str, *, seconds: int, rounds: int, connections: int, pool_size: int | None):
+    """Decision POSTs vs one-row inserts; returns medians and every (pool, sent indices)."""
+    from django.db import connection
+
+    from bench.views import BENCH_ROW_DDL
+
+    with connection.cursor() as cursor:
+        cursor.execute(BENCH_ROW_DDL)
+    insert_pool = Pool("insert", 200)
+    insert_pool.post(
+        "/bench/insert/", seconds=2, connections=connections, body_override="note=warm"
+    )
+    if pool_size is None:
+        calibration, _ = insert_pool.post(
+            "/bench/insert/", seconds=2, connections=connections, body_override="note=calibrate"
+        )
+        pool_size = int(calibration * seconds * 1.5) + 500
+    print(f"  {pool_size} undecided users with sessions and forms per round", flush=True)
+    results = {"decision": [], "insert": []}
+    submitted = []
+    for round_number in range(rounds):
+        pool = Pool(f"round{round_number}", pool_size)
+        order = ["decision", "insert"] if round_number % 2 == 0 else ["insert", "decision"]
+        for side in order:
+            if side == "decision":
+                rps, sent = pool.post("/consent/decide/", seconds=seconds, connections=connections)
+                submitted.append((pool, sent))
+            else:
+                rps, _ = insert_pool.post(
+                    "/bench/insert/",
+                    seconds=seconds,
+                    connections=connections,
+                    body_override="note=x",
+                )
+            results[side].append(rps)
+            print(f"  round {round_number + 1}: {side:<8} {rps:8.1f} req/s", flush=True)
+    return median(results["decision"]), median(results["insert"]), submitted
+
+
+def verify_decisions(submitted) -> list[str]:
+    """Replay every submitted form, then check records and chains; returns the problems."""
+    from django.db.models import Count
+
+    from consent.models import ConsentRecord
+    from consent.services import consent_chains_verify
+
+    problems = []
+    for pool, sent in submitted:
+        failures = pool.replay(sent)
+        if failures:
+            problems.append(f"{failures} replayed decisions did not get the same redirect")
+        sent_users = {pool.user_ids[i] for i in sent}
+        per_user = dict(
+            ConsentRecord.objects.filter(user_id__in=pool.user_ids)
+            .values_list("user_id")
+            .annotate(n=Count("pk"))
+        )
+        not_once = [uid for uid in sent_users if per_user.get(uid) != 1]
+        unsent = set(per_user) - sent_users
+        if not_once:
+            problems.append(f"{len(not_once)} submitted decisions not recorded exactly once")
+        if unsent:
+            problems.append(f"{len(unsent)} decisions recorded that were never submitted")
+        print(
+            f"  {len(sent)} decisions submitted under load and replayed: "
+            f"{sum(1 for uid in sent_users if per_user.get(uid) == 1)} recorded exactly once",
+            flush=True,
+        )
+    breaks = list(consent_chains_verify())
+    if breaks:
+        problems.append(f"{len(breaks)} consent chains do not verify: {breaks[:3]}")
+    print(
+        f"  consent chains verified: {ConsentRecord.objects.values('user_id').distinct().count()} users, "
+        f"{len(breaks)} breaks",
+        flush=True,
+    )
+    return problems
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--pool", type=int, default=None, help="users per decision round (default: calibrated)"
+    )
+    args = parser.parse_args()
+
+    url = database_url("bench_load")
+    recreate_database(url)
+    django_setup(url)
+    product_cookie = gate.prepare()  # migrates; a decided user with 20 conversations
+    queries = gate.queries_per_request(product_cookie)
+
+    print("1. product page, consent gate on vs off", flush=True)
+    gate_on, gate_off = measure_gate(url, product_cookie, seconds=args.seconds, rounds=args.rounds)
+
+    with Server(port=PORT, env={"DATABASE_URL": url, "BENCH_GATE": "on"}):
+        print("2. consent pop-up vs minimal page", flush=True)
+        popup, minimal = measure_popup(
+            undecided_user_cookie(),
+            seconds=args.seconds,
+            rounds=args.rounds,
+            connections=args.connections,
+        )
+        print("3. decision POSTs vs one-row insert POSTs", flush=True)
+        decision, insert, submitted = measure_posts(
+            url,
+            seconds=args.seconds,
+            rounds=args.rounds,
+            connections=args.connections,
+            pool_size=args.pool,
+        )
+        print("4. every submitted decision, replayed and checked", flush=True)
+        problems = verify_decisions(submitted)
+
+    print()
+    print(
+        f"queries per product-page request: gate on {queries['gate on']}, gate off {queries['gate off']}"
+    )
+    print(
+        f"product page   gate on {gate_on:8.1f} req/s, gate off {gate_off:8.1f} req/s: "
+        f"ratio {gate_on / gate_off:.3f}  (target >= 0.95)"
+    )
+    print(
+        f"consent pop-up {popup:8.1f} req/s, minimal page {minimal:8.1f} req/s: "
+        f"ratio {popup / minimal:.3f}  (target >= 0.80)"
+    )
+    print(
+        f"decision POST  {decision:8.1f} req/s, one-row insert {insert:8.1f} req/s: "
+        f"ratio {decision / insert:.3f}  (target >= 0.50)"
+    )
+    print(
+        "decisions: "
+        + (
+            "PASS every submitted decision recorded exactly once; every chain verifies"
+            if not problems
+            else "FAIL " + "; ".join(problems)
+        )
+    )
+    if problems:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    main()

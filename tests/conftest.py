@@ -27,3 +27,14 @@ def client_logged_in(client, user):
     """The test client, logged in as ``user``."""
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
+
+
+# --- Hypothesis profiles (training lifecycle property test) ----------------------------------
+# `pytest --hypothesis-profile=long` runs many more, longer interleavings; tests that bound
+# themselves for the normal suite check settings.get_current_profile_name().
+
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
+hypothesis_settings.register_profile(
+    "long", max_examples=500, stateful_step_count=80, deadline=None
+)

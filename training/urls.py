@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "training"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("settings/data/export/", views.data_export, name="data_export"),
+    path("settings/account/delete/", views.account_delete, name="account_delete"),
+]

@@ -1,0 +1,90 @@
+"""Fixtures for the training app: a policy, a frozen clock, decisions, chats, exports."""
+
+import secrets
+from datetime import timedelta
+from itertools import count
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from consent.models import Choice, Surface
+from consent.services import consent_record_create
+from conversations.services import conversation_start, message_post
+from tests.consent.factories import PolicyFactory
+from tests.factories import UserFactory
+from training.services import training_snapshot_export
+
+
+@pytest.fixture
+def clock():
+    """Frozen time that moves only when told: a second passes between steps in the tests,
+    so every decision and activity has its own instant (the coverage rule compares them).
+    It starts at the real time, so sessions opened before it stay valid."""
+    with time_machine.travel(timezone.now().replace(microsecond=0), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def policy(db, clock):
+    return PolicyFactory(effective_at=timezone.now() - timedelta(days=10))
+
+
+@pytest.fixture
+def person(db, clock):
+    def make(**fields):
+        return UserFactory(**fields)
+
+    return make
+
+
+@pytest.fixture
+def decide(policy, clock):
+    """Record a decision through the consent service, one second after the last step."""
+
+    def record(user, choice: str):
+        clock.shift(timedelta(seconds=1))
+        return consent_record_create(
+            user=user,
+            policy=policy,
+            choice=choice,
+            surface=Surface.SETTINGS,
+            form_key=secrets.token_hex(16),
+            shown_at=timezone.now(),
+        )
+
+    record.opt_in = lambda user: record(user, Choice.OPT_IN)
+    record.opt_out = lambda user: record(user, Choice.OPT_OUT)
+    return record
+
+
+@pytest.fixture
+def chat(clock):
+    """Start a conversation (or post to one given as ``reopen``), a second after the last step."""
+
+    def post(user=None, text: str = "How do I bake bread?", *, reopen=None):
+        clock.shift(timedelta(seconds=1))
+        if reopen is not None:
+            message_post(conversation=reopen, text=text)
+            reopen.refresh_from_db()
+            return reopen
+        return conversation_start(user=user, text=text)
+
+    return post
+
+
+@pytest.fixture
+def export(tmp_path, clock):
+    """Run an export into a fresh file under tmp_path."""
+    numbers = count(1)
+
+    def run(**kwargs):
+        clock.shift(timedelta(seconds=1))
+        kwargs.setdefault("out_path", tmp_path / f"snapshot-{next(numbers)}.jsonl")
+        return training_snapshot_export(**kwargs)
+
+    return run
+
+
+def exported_ids(snapshot) -> set[int]:
+    return set(snapshot.uses.values_list("conversation_id", flat=True))

@@ -1,0 +1,23 @@
+"""Error messages of the training export and data-rights flows; tests import these constants."""
+
+NO_POLICY = (
+    "No data policy is in effect, so no conversation may be exported for training. "
+    "Publish a policy first."
+)
+INVALID_SNAPSHOT_KEY = (
+    "A snapshot key may hold only letters, digits, '-' and '_' (at most 64 characters). "
+    "Choose another key."
+)
+FILE_BELONGS_TO_SNAPSHOT = (
+    "That file is the record of an earlier training snapshot and is never overwritten. "
+    "Choose another output path."
+)
+WRONG_PASSWORD = "That password is not right. Enter your current password to delete your account."
+
+
+class TrainingExportError(Exception):
+    """An export that cannot run; the message tells the operator what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -301,6 +301,20 @@ def test_privacy_officer_reads_records_but_cannot_change_them(client, record):
     assert officer.post(url, {"choice": Choice.OPT_OUT}).status_code == 403
 
 
+def test_privacy_officer_sees_conversation_metadata_never_its_content(client, policy):
+    conversation = conversation_start(user=UserFactory(), text="my secret recipe for bread")
+    officer = signed_in(client, member(PRIVACY_OFFICER))
+
+    pages = [
+        officer.get(reverse("admin:conversations_conversation_changelist")),
+        officer.get(reverse("admin:conversations_conversation_change", args=[conversation.pk])),
+    ]
+
+    assert [page.status_code for page in pages] == [200, 200]
+    assert all("secret recipe" not in page.content.decode() for page in pages)
+    assert f"Conversation #{conversation.pk}" in pages[1].content.decode()
+
+
 def test_privacy_officer_is_refused_the_experiment_dashboard(client, experiment):
     response = signed_in(client, member(PRIVACY_OFFICER)).get(
         reverse("experiments:dashboard", kwargs={"key": experiment.key})

@@ -234,3 +234,6 @@ def test_docs_page_loads_nothing_from_another_origin(anonymous_api):
     assert sources, "the docs page should load its own static files"
     assert all(source.startswith("/static/") for source in sources), sources
     assert '"validatorUrl": null' in html
+    # Under a script-src 'self' policy only data blocks may be inline, never code.
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    assert all('type="application/json"' in attrs for attrs in inline), inline

@@ -51,7 +51,7 @@ api = NinjaAPI(
 )
 
 # Documented on every operation, so clients (and Schemathesis) know each error body.
-AUTH_ERRORS = {401: ErrorOut, 429: ErrorOut}
+AUTH_ERRORS = {401: ErrorOut, 429: ErrorOut, 503: ErrorOut}
 MALFORMED = {422: ValidationErrorOut}
 UNKNOWN = {404: ErrorOut}
 

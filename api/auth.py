@@ -5,6 +5,8 @@ anonymous for a service's call and the consent gate (which guards signed-in *use
 lets it through.
 """
 
+import logging
+
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
@@ -17,6 +19,9 @@ from .selectors import service_token_for_secret
 from .services import service_token_mark_used
 
 RATE_LIMIT_GROUP = "api.service_token"
+CACHE_DOWN_RETRY_AFTER = 5  # seconds
+
+logger = logging.getLogger(__name__)
 
 
 def _token_key(group: str, request: HttpRequest) -> str:
@@ -25,15 +30,21 @@ def _token_key(group: str, request: HttpRequest) -> str:
 
 def rate_limit_check(request: HttpRequest) -> None:
     """Count this call against its token (a fixed window in the shared Django cache)."""
-    usage = get_usage(
-        request,
-        group=RATE_LIMIT_GROUP,
-        key=_token_key,
-        rate=settings.API_RATE_LIMIT,
-        increment=True,
-    )
+    try:
+        usage = get_usage(
+            request,
+            group=RATE_LIMIT_GROUP,
+            key=_token_key,
+            rate=settings.API_RATE_LIMIT,
+            increment=True,
+        )
+    except Exception as exc:
+        # The shared cache (Redis) is down. Fail closed with a 503 the caller can retry: a
+        # service that cannot get an answer must not assume consent, and a 500 says nothing.
+        logger.warning("API rate limit cache unavailable: %s", type(exc).__name__)
+        raise ApiError(errors.UNAVAILABLE, status=503, retry_after=CACHE_DOWN_RETRY_AFTER) from exc
     if usage is not None and usage["should_limit"]:
-        # time_left is -1 when the cache itself failed: then retry after a short pause.
+        # time_left is -1 when the cache answered but kept no count: retry after a pause.
         raise ApiError(errors.RATE_LIMITED, status=429, retry_after=max(usage["time_left"], 1))
 
 

@@ -13,6 +13,7 @@ NO_POLICY = "no_policy"
 NOT_FOUND = "not_found"
 INVALID_REQUEST = "invalid_request"
 RATE_LIMITED = "rate_limited"
+UNAVAILABLE = "temporarily_unavailable"
 
 MESSAGES = {
     TOKEN_MISSING: "Send your service token as 'Authorization: Bearer <token>'.",
@@ -24,6 +25,7 @@ MESSAGES = {
     NOT_FOUND: "There is nothing at this address. See /api/v1/docs for the endpoints.",
     INVALID_REQUEST: "The request is malformed: see 'errors' for what to fix.",
     RATE_LIMITED: "Too many requests for this token. Wait the number of seconds in Retry-After, then retry.",
+    UNAVAILABLE: "The API cannot answer right now. Retry after the number of seconds in Retry-After.",
 }
 
 

@@ -149,6 +149,19 @@ def test_rate_limit_is_counted_per_token(api, policy, settings):
     assert other.get(policy_url()).status_code == 200
 
 
+def test_unreachable_rate_limit_cache_is_503_with_retry_after_not_a_crash(api, policy, monkeypatch):
+    def cache_down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr("api.auth.get_usage", cache_down)
+
+    response = api.get(policy_url())
+
+    assert response.status_code == 503
+    assert response.json()["code"] == errors.UNAVAILABLE
+    assert int(response["Retry-After"]) > 0
+
+
 # --- The consent gate ---------------------------------------------------------------------
 
 

@@ -93,10 +93,6 @@ def test_migrated_database_holds_every_role_exactly_as_defined():
     }
 
 
-def test_migration_frozen_table_matches_the_live_definition():
-    assert roles_migration.ROLES_AT_0002 == ROLES
-
-
 def test_migration_reverse_removes_the_roles_and_forward_restores_them():
     roles_migration.delete_roles(global_apps, None)
     assert not Group.objects.filter(name__in=ROLES).exists()

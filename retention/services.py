@@ -522,4 +522,7 @@ def conversation_safety_classify_enqueue(*, conversation: Conversation) -> None:
         return
     from .tasks import classify_conversation_safety
 
-    classify_conversation_safety.delay_on_commit(conversation.pk)
+    conversation_id = conversation.pk
+    # robust: the chat message is saved when this runs; a broker outage must not turn it
+    # into a 500 (bench/faults.py redis_outage). Django logs the failed enqueue instead.
+    transaction.on_commit(lambda: classify_conversation_safety.delay(conversation_id), robust=True)

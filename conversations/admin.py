@@ -123,7 +123,7 @@ class ConversationAdmin(admin.ModelAdmin):
         return request.user.has_perm("retention.add_hold")
 
     def has_safety_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("conversations.change_conversation")
+        return request.user.has_perm("retention.flag_safety")
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The default heading is str(conversation): the title, which is content.

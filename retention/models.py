@@ -106,6 +106,9 @@ class Hold(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("flag_safety", "Can flag conversations for safety review and clear the flag"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(

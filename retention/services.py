@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -96,13 +96,15 @@ def retention_purge_run(
 
 
 def _abandoned_runs_close(run: RetentionRun) -> None:
-    """Whoever holds the lock knows any other 'running' run of the same scope died."""
-    RetentionRun.objects.filter(
-        status=RunStatus.RUNNING,
-        dry_run=False,
-        id_range_lo=run.id_range_lo,
-        id_range_hi=run.id_range_hi,
-    ).exclude(pk=run.pk).update(
+    """Whoever holds the lock knows that other 'running' runs under that lock died.
+
+    A full run's advisory lock on PostgreSQL excludes every chunk run as well; a
+    lease (elsewhere) and a chunk's lock cover only their own scope.
+    """
+    stale = RetentionRun.objects.filter(status=RunStatus.RUNNING, dry_run=False)
+    if run.id_range is not None or connection.vendor != "postgresql":
+        stale = stale.filter(id_range_lo=run.id_range_lo, id_range_hi=run.id_range_hi)
+    stale.exclude(pk=run.pk).update(
         status=RunStatus.FAILED, error=errors.ABANDONED, finished_at=run.started_at
     )
 
@@ -127,7 +129,7 @@ def _purge(run: RetentionRun, *, lock, progress: ProgressCallback | None) -> Ret
                 with transaction.atomic():
                     conversations, messages = _batch_delete(pks, cutoff=run.cutoff)
                     _run_add_batch(run, conversations, messages)
-            logger.info(
+            logger.debug(
                 "retention purge batch %d: %d conversations, %d messages%s",
                 run.batches,
                 conversations,
@@ -146,7 +148,12 @@ def _purge(run: RetentionRun, *, lock, progress: ProgressCallback | None) -> Ret
         if isinstance(exc, LeaseLost):
             run.error = errors.LEASE_LOST
         run.finished_at = timezone.now()
-        _run_save_end(run)
+        try:
+            _run_save_end(run)
+        except DatabaseError:
+            # The connection itself failed: the run stays 'running' until the next
+            # run closes it as abandoned. The original error is the one to raise.
+            logger.exception("could not record the failed purge run", extra={"run_id": run.pk})
         logger.exception("retention purge failed", extra={"run_id": run.pk})
         raise
     run.status = RunStatus.SUCCEEDED

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -242,3 +243,39 @@ def test_staff_without_permissions_cannot_place_holds(client, conversation):
 
     assert response.status_code == 403
     assert not Hold.objects.exists()
+
+
+def staff_with(client, *codenames: str):
+    staff = UserFactory(is_staff=True)
+    for codename in codenames:
+        app_label, name = codename.split(".")
+        staff.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=name)
+        )
+    client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+def test_safety_flag_needs_the_flag_safety_permission(client, conversation):
+    viewer = staff_with(client, "conversations.view_conversation")
+
+    refused = viewer.post(
+        url("conversations_conversation_changelist"),
+        {"action": "flag_for_safety", ACTION_CHECKBOX_NAME: [conversation.pk]},
+    )
+
+    assert refused.status_code == 200  # the changelist again: no such action for this user
+    conversation.refresh_from_db()
+    assert conversation.safety_flagged_at is None
+
+
+def test_staff_with_flag_safety_permission_can_flag(client, conversation):
+    flagger = staff_with(client, "conversations.view_conversation", "retention.flag_safety")
+
+    flagger.post(
+        url("conversations_conversation_changelist"),
+        {"action": "flag_for_safety", ACTION_CHECKBOX_NAME: [conversation.pk]},
+    )
+
+    conversation.refresh_from_db()
+    assert conversation.safety_flagged_at is not None

@@ -4,8 +4,8 @@
     ... python bench/purge.py --conversations 1000000 --messages-per 5   # the defaults
 
 Needs PostgreSQL. On the server DATABASE_URL points at, it creates (dropping
-first) its own databases, ``bench_purge`` and the scratch copy ``bench_purge_run``;
-nothing else is touched.
+first) its own databases, ``bench_purge`` and the scratch copy ``bench_purge_run``,
+and drops both at the end (``--keep`` keeps ``bench_purge``); nothing else is touched.
 
 It generates N conversations (half due, interleaved by id) with
 ``--messages-per`` messages each, set-based with ``generate_series``, once, into
@@ -286,6 +286,7 @@ def main() -> None:
         "--rss-small", type=int, default=250_000, help="Smaller size for the peak-RSS comparison."
     )
     parser.add_argument("--database", default="bench_purge")
+    parser.add_argument("--keep", action="store_true", help="Keep the generated database.")
     parser.add_argument("--child-service", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -352,6 +353,8 @@ def main() -> None:
             if name not in best or result["seconds"] < best[name]["seconds"]:
                 best[name] = result
     server.drop(scratch)
+    if not args.keep:
+        server.drop(template)
     rss[n] = best["(a) service"]
 
     say(f"\nbest of {args.repeat} (median in brackets):")

@@ -52,6 +52,8 @@ ROLES: dict[str, frozenset[str]] = {
             "retention.change_hold",
             "retention.view_hold",
             "retention.view_retentionrun",
+            # Safety flags keep a conversation longer for review (retention.services).
+            "retention.flag_safety",
             "conversations.view_conversation",
             # Training exports: the snapshots, the ledger of what went in, and the export button.
             "training.view_trainingsnapshot",

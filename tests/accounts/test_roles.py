@@ -26,6 +26,8 @@ from training.services import training_snapshot_export
 pytestmark = pytest.mark.django_db
 
 roles_migration = importlib.import_module("accounts.migrations.0002_roles")
+# Role changes after 0002 ship as their own migrations; replaying them must reach roles.py.
+LATER_ROLE_MIGRATIONS = [importlib.import_module("accounts.migrations.0003_privacy_officer_flags_safety")]
 
 
 def role_permissions(role: str) -> set[str]:
@@ -98,6 +100,8 @@ def test_migration_reverse_removes_the_roles_and_forward_restores_them():
     assert not Group.objects.filter(name__in=ROLES).exists()
 
     roles_migration.create_roles(global_apps, None)
+    for later in LATER_ROLE_MIGRATIONS:
+        later.grant(global_apps, None)
 
     assert {role: role_permissions(role) for role in ROLES} == {
         role: set(perms) for role, perms in ROLES.items()

@@ -17,6 +17,11 @@ from conversations.services import conversation_retention_recompute_for_user, me
 
 DEMO_PASSWORD = "demo-pass-2026"
 ADMIN_EMAIL = "admin@example.com"
+STAFF = [
+    ("privacy@example.com", "Privacy officer"),
+    ("analyst@example.com", "Product analyst"),
+    ("support@example.com", "Support"),
+]
 
 POLICY_BODY = """\
 1. What we would use. If you allow it, the text of your conversations with the assistant may be used \
@@ -90,6 +95,8 @@ class Command(BaseCommand):
                 if newest is not None:
                     message_post(conversation=newest, text="Thanks! One more question about this.")
 
+        self._staff(now)
+
         try:
             from experiments.demo import seed_experiment_demo
         except ImportError:
@@ -101,6 +108,21 @@ class Command(BaseCommand):
         self.stdout.write(f"  {ADMIN_EMAIL:<24} Admin (Django admin at /admin/)")
         for email, description, *_ in people:
             self.stdout.write(f"  {email:<24} {description}")
+        for email, role in STAFF:
+            self.stdout.write(f"  {email:<24} {role} (staff, Django admin)")
+
+    def _staff(self, now):
+        """One demo account per staff role (accounts.roles); they decide like anyone else."""
+        from django.contrib.auth.models import Group
+
+        User = get_user_model()
+        for email, role in STAFF:
+            if User.objects.filter(email=email).exists():
+                continue
+            user = User.objects.create_user(
+                email, DEMO_PASSWORD, is_staff=True, date_joined=now - timedelta(days=500), country="US"
+            )
+            user.groups.add(Group.objects.get(name=role))
 
     def _conversations(self, user, now):
         """Chats aged from days to months: some past 30 days, some older than the policy."""

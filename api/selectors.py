@@ -115,7 +115,8 @@ def conversation_training_eligibility(
     ``conversations.services.conversation_retention_recompute_for_user``).
     """
     conversation = (
-        Conversation.objects.filter(pk=conversation_id)
+        # Deleted by its owner but kept for a legal hold: gone as far as training knows.
+        Conversation.objects.filter(pk=conversation_id, deleted_by_user_at__isnull=True)
         .select_related("user")
         .only("pk", "user_id", "covered_by_id", "user__id", "user__pseudonymised_at")
         .first()

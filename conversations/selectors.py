@@ -7,7 +7,7 @@ from .models import Conversation
 def conversation_list_for(user) -> QuerySet[Conversation]:
     """The user's conversations, newest activity first, with their message counts."""
     return (
-        Conversation.objects.filter(user=user)
+        Conversation.objects.filter(user=user, deleted_by_user_at__isnull=True)
         .annotate(message_count=Count("messages"))
         .order_by("-last_activity_at", "-pk")
     )
@@ -15,4 +15,9 @@ def conversation_list_for(user) -> QuerySet[Conversation]:
 
 def conversation_get_for(user, conversation_id: int) -> Conversation:
     """One of the user's own conversations; another user's gives 404, never 403 (no probing)."""
-    return get_object_or_404(Conversation.objects.select_related("user"), pk=conversation_id, user=user)
+    return get_object_or_404(
+        Conversation.objects.select_related("user"),
+        pk=conversation_id,
+        user=user,
+        deleted_by_user_at__isnull=True,
+    )

@@ -113,9 +113,23 @@ def message_post(*, conversation: Conversation, text: str) -> tuple[Message, Mes
 
 @transaction.atomic
 def conversation_delete(*, conversation: Conversation) -> None:
-    """Delete at once, messages included; training uses already recorded stay in the ledger."""
-    Message.objects.filter(conversation_id=conversation.pk).delete()
-    Conversation.objects.filter(pk=conversation.pk).delete()
+    """Delete at once, messages included; training uses already recorded stay in the ledger.
+
+    Under a legal hold the owner's delete only hides it: it leaves training and the
+    owner's view now, and the first purge after the hold ends removes it.
+    """
+    from retention.selectors import conversation_is_held
+
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if conversation_is_held(locked):
+        now = timezone.now()
+        locked.deleted_by_user_at = now
+        locked.retain_until = now
+        locked.save(update_fields=["deleted_by_user_at", "retain_until"])
+        return
+    # Set-based: no ORM collector loading every message into memory.
+    Message.objects.filter(conversation_id=locked.pk)._raw_delete(Message.objects.db)
+    Conversation.objects.filter(pk=locked.pk).delete()
 
 
 def conversation_retention_recompute_for_user(*, user, now: datetime | None = None) -> int:
@@ -134,7 +148,7 @@ def conversation_retention_recompute_for_user(*, user, now: datetime | None = No
         if policy
         else None
     )
-    conversations = Conversation.objects.filter(user=user)
+    conversations = Conversation.objects.filter(user=user, deleted_by_user_at__isnull=True)
     opt_out_until = ExpressionWrapper(F("last_activity_at") + Value(opt_out), output_field=DateTimeField())
     if state is None or state.opt_in_since is None:
         base = opt_out_until

@@ -28,6 +28,7 @@ def eligible_conversations(*, now: datetime) -> QuerySet[Conversation]:
     if policy is None:
         return Conversation.objects.none()
     return Conversation.objects.filter(
+        deleted_by_user_at__isnull=True,
         user__pseudonymised_at__isnull=True,
         user__consent_state__policy=policy,
         user__consent_state__choice=Choice.OPT_IN,

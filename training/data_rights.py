@@ -38,7 +38,9 @@ def _iso(value: datetime | None) -> str | None:
 
 def _conversations(user) -> list[dict]:
     conversations: dict[int, dict] = {}
-    for conversation in Conversation.objects.filter(user=user).order_by("created_at", "pk"):
+    # What the owner sees: a conversation they deleted that a legal hold keeps is left out.
+    visible = Conversation.objects.filter(user=user, deleted_by_user_at__isnull=True)
+    for conversation in visible.order_by("created_at", "pk"):
         conversations[conversation.pk] = {
             "id": conversation.pk,
             "title": conversation.title,
@@ -51,7 +53,7 @@ def _conversations(user) -> list[dict]:
             "messages": [],
         }
     messages = (
-        Message.objects.filter(conversation__user=user)
+        Message.objects.filter(conversation__in=visible)
         .order_by("conversation_id", "created_at", "pk")
         .values_list("conversation_id", "role", "content", "created_at")
     )
@@ -132,7 +134,7 @@ def user_account_delete(*, user, now: datetime | None = None) -> AccountDeletion
     Consent records, the consent state and the training ledger stay: they are the proof
     the law requires, and they point at the user row only by id. A conversation under a
     legal hold is the one exception (GDPR Art. 17(3)(e)): it stays until the hold ends,
-    with ``retain_until`` set to now so that the next purge after the hold deletes it.
+    hidden, with ``retain_until`` set to now so that the first purge after the hold deletes it.
     Ending sessions: the password hash changes (unusable), which invalidates every
     session's auth hash, and an inactive user is refused by the auth backend.
     """
@@ -144,7 +146,10 @@ def user_account_delete(*, user, now: datetime | None = None) -> AccountDeletion
     messages_deleted, _ = Message.objects.filter(conversation__in=deletable.values("pk")).delete()
     _, per_model = deletable.delete()
     conversations_deleted = per_model.get(Conversation._meta.label, 0)
-    conversations_held = Conversation.objects.filter(user=user).update(retain_until=now)
+    # What a hold keeps is hidden as the owner's own delete hides it (conversation_delete).
+    conversations_held = Conversation.objects.filter(user=user).update(
+        retain_until=now, deleted_by_user_at=now
+    )
 
     user.email = pseudonymous_email(user.pk)
     user.display_name = ""

@@ -28,6 +28,7 @@ import re
 import secrets
 import tempfile
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from consent.selectors import current_policy
-from conversations.models import Message, Role
+from conversations.models import Conversation, Message, Role
 from conversations.services import TITLE_LENGTH
 
 from . import errors
@@ -50,7 +51,7 @@ from .selectors import eligible_conversations
 logger = logging.getLogger(__name__)
 
 EXPORT_BATCH_SIZE = 500
-# Bound on ids per "still eligible?" query: well under SQLite's variable limit.
+# Ids per "still eligible?" query (one id range each).
 RECHECK_CHUNK_SIZE = 2000
 # Phone numbers written without +CC are read in the owner's country, else in this region.
 DEFAULT_REGION = "US"
@@ -100,16 +101,13 @@ def _build(handle, *, now: datetime, batch_size: int) -> list[_Entry]:
     entries: list[_Entry] = []
     pseudonyms: dict[int, str] = {}
     eligible = eligible_conversations(now=now).order_by("pk")
-    last_pk = 0
-    while True:
-        batch = list(
-            eligible.filter(pk__gt=last_pk).values_list(
-                "pk", "user_id", "user__country", "covered_by_id"
-            )[:batch_size]
-        )
+    for lower, upper in _id_windows(batch_size):
+        window = eligible.filter(pk__gt=lower)
+        if upper is not None:
+            window = window.filter(pk__lte=upper)
+        batch = list(window.values_list("pk", "user_id", "user__country", "covered_by_id"))
         if not batch:
-            return entries
-        last_pk = batch[-1][0]
+            continue
         thread: dict[int, list[tuple[str, str]]] = defaultdict(list)
         rows = (
             Message.objects.filter(conversation_id__in=[row[0] for row in batch])
@@ -153,13 +151,38 @@ def _build(handle, *, now: datetime, batch_size: int) -> list[_Entry]:
                 )
             )
 
+    return entries
+
+
+def _id_windows(size: int) -> Iterator[tuple[int, int | None]]:
+    """Consecutive ``(lower, upper]`` ranges of ``size`` conversation ids, the last open.
+
+    Bounded ranges rather than ``pk > last LIMIT n`` over the eligibility join: each query
+    then reads only its own ids instead of sorting everything after ``last``, whatever
+    plan the joins get. Finding a bound is an index-only scan of the primary key.
+    """
+    lower = 0
+    while True:
+        bound = list(
+            Conversation.objects.filter(pk__gt=lower)
+            .order_by("pk")
+            .values_list("pk", flat=True)[size - 1 : size]
+        )
+        if not bound:
+            yield lower, None
+            return
+        yield lower, bound[0]
+        lower = bound[0]
+
 
 def _still_eligible(conversation_ids: list[int], *, now: datetime) -> set[int]:
+    """Which of the (ascending) ids are eligible now; one range query per chunk."""
     eligible = eligible_conversations(now=now)
     keep: set[int] = set()
     for start in range(0, len(conversation_ids), RECHECK_CHUNK_SIZE):
         chunk = conversation_ids[start : start + RECHECK_CHUNK_SIZE]
-        keep.update(eligible.filter(pk__in=chunk).values_list("pk", flat=True))
+        found = eligible.filter(pk__gte=chunk[0], pk__lte=chunk[-1]).values_list("pk", flat=True)
+        keep.update(set(found).intersection(chunk))
     return keep
 
 

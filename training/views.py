@@ -43,7 +43,9 @@ def _see_other(to: str) -> HttpResponse:
 
 def _own_counts(user) -> dict[str, int]:
     return {
-        "conversation_count": Conversation.objects.filter(user=user).count(),
+        "conversation_count": Conversation.objects.filter(
+            user=user, deleted_by_user_at__isnull=True
+        ).count(),
         "record_count": ConsentRecord.objects.filter(user=user).count(),
         "training_use_count": TrainingUse.objects.filter(user_id=user.pk).count(),
     }

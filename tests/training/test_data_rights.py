@@ -204,8 +204,9 @@ def test_conversation_under_a_legal_hold_stays_until_the_hold_ends(me, chat):
     assert (deletion.conversations_deleted, deletion.conversations_held) == (1, 1)
     assert not Conversation.objects.filter(pk=gone.pk).exists()
     held.refresh_from_db()
-    # Due at once: the first purge after the hold ends deletes it.
-    assert held.retain_until == timezone.now()
+    # Hidden like the owner's own delete, and due at once: the first purge after the hold
+    # ends deletes it.
+    assert held.deleted_by_user_at == held.retain_until == timezone.now()
 
 
 def test_account_delete_counts_what_it_deleted(me, chat):
@@ -245,6 +246,15 @@ def test_post_without_csrf_token_is_refused(me, url, my_chat):
 
     assert response.status_code == 403
     assert Conversation.objects.filter(pk=my_chat.pk).exists()
+
+
+@pytest.mark.parametrize("url", [EXPORT_URL, DELETE_URL])
+def test_undecided_new_user_is_sent_to_the_decision_screen_first(client_logged_in, policy, url):
+    # DESIGN §4 rule 5: only the decision screen, logout and the policy text are exempt.
+    response = client_logged_in.get(url)
+
+    assert response.status_code == 303
+    assert response.url.startswith(reverse("consent:decide"))
 
 
 def test_privacy_settings_links_to_download_and_delete(client_logged_in, me):

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 
 from .countries import COUNTRIES
 from .models import User
@@ -71,6 +72,10 @@ class LoginForm(AuthenticationForm):
         username.widget.input_type = "email"
         username.widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
         username.error_messages["required"] = "Enter your email address."
+        # AuthenticationForm sets max_length after the field built its validators, so the
+        # length was never checked: an over-long login reached authenticate() and axes'
+        # AccessAttempt.username (varchar 255), a 500 on PostgreSQL (tests/test_fuzz_forms.py).
+        username.validators.append(MaxLengthValidator(username.max_length))
         password = self.fields["password"]
         password.widget.attrs["autocomplete"] = "current-password"
         password.error_messages["required"] = "Enter your password."

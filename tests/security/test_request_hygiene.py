@@ -38,3 +38,15 @@ def test_url_encoded_post_in_utf8_or_without_a_charset_reaches_the_view(client, 
     )
 
     assert response.status_code == 200  # the login form, with its error
+
+
+def test_an_over_long_login_is_a_form_error_and_never_reaches_the_lockout_table(client):
+    from axes.models import AccessAttempt
+
+    response = client.post(
+        reverse("accounts:login"), {"username": "x" * 2001 + "@example.com", "password": "pw"}
+    )
+
+    assert response.status_code == 200
+    assert "at most 254 characters" in response.content.decode()
+    assert not AccessAttempt.objects.exists()

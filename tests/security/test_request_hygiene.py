@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.crypto import get_random_string
 
 from config.middleware import NON_UTF8_FORM
+from tests.consent.conftest import form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +51,16 @@ def test_an_over_long_login_is_a_form_error_and_never_reaches_the_lockout_table(
     assert response.status_code == 200
     assert "at most 254 characters" in response.content.decode()
     assert not AccessAttempt.objects.exists()
+
+
+@pytest.mark.parametrize("next_url", ["0", "home", "conversations:list", "javascript:alert(1)"])
+def test_a_next_that_is_not_a_path_on_this_site_falls_back_to_the_chat(
+    client, existing_user, next_url
+):
+    client.force_login(existing_user)
+    token = form_token(client)
+
+    response = client.post(reverse("consent:defer"), {"form_token": token, "next": next_url})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("conversations:list")

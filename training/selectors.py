@@ -22,7 +22,9 @@ def eligible_conversations(*, now: datetime) -> QuerySet[Conversation]:
     or after ``opt_in_since``: the coverage rule ``conversation_retention_recompute_for_user``
     uses too), it exists, and its owner has not been pseudonymised. One SQL query of joins;
     a conversation from before the opt-in, or covered by an earlier run that an opt-out
-    broke, stays out until it is reopened.
+    broke, stays out until it is reopened. (``covered_by`` is always the owner's own record,
+    set from their state on every activity, so no separate same-user join is needed; that
+    join also misled PostgreSQL into a per-user scan of every record before the first ANALYZE.)
     """
     policy = current_policy(now=now)
     if policy is None:
@@ -32,7 +34,6 @@ def eligible_conversations(*, now: datetime) -> QuerySet[Conversation]:
         user__pseudonymised_at__isnull=True,
         user__consent_state__policy=policy,
         user__consent_state__choice=Choice.OPT_IN,
-        covered_by__user=F("user"),
         covered_by__decided_at__gte=F("user__consent_state__opt_in_since__decided_at"),
     )
 

@@ -54,7 +54,6 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "csp.middleware.CSPMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -133,6 +132,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Axes' log lines name the client; keep raw IPs and login names out of them (the
+# AccessAttempt rows in admin still hold what a lockout needs).
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "user_agent"]
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -142,10 +145,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
-# Axes' log lines name the client; keep raw IPs and login names out of them (the
-# AccessAttempt rows in admin still hold what a lockout needs).
-AXES_VERBOSE = False
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "user_agent"]
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -156,15 +155,6 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
-
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 # Content-Security-Policy (django-csp 4): scripts, styles, images and fetches only from our own
 # origin, never inline, so injected markup cannot run or restyle anything. Templates carry no
 # <script> bodies, style= or on*= attributes (static/js does the enhancing) and htmx's injected
@@ -183,6 +173,15 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="privacy@consentgate.local")
 
@@ -249,6 +248,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# LOG_FORMAT=json writes one JSON object per line (config.logging.JsonFormatter) for a log
+# pipeline. Either way the handler scrubs IP and email addresses from every message: the
+# app logs ids and outcomes only, and this catches what third-party code writes.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -268,9 +270,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # Axes logs every successful login at INFO; failures and lockouts stay visible.
-# LOG_FORMAT=json writes one JSON object per line (config.logging.JsonFormatter) for a log
-# pipeline. Either way the handler scrubs IP and email addresses from every message: the
-# app logs ids and outcomes only, and this catches what third-party code writes.
         "axes": {"level": "WARNING"},
     },
 }

@@ -127,6 +127,14 @@ def _deletable_conversations(user, *, now: datetime) -> QuerySet[Conversation]:
     )
 
 
+def _login_records_forget(email: str) -> None:
+    """django-axes keeps the login name of every attempt; a deleted account leaves none."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username__iexact=email).delete()
+
+
 @transaction.atomic
 def user_account_delete(*, user, now: datetime | None = None) -> AccountDeletion:
     """Delete the user's conversations and messages now and pseudonymise the account.
@@ -151,6 +159,7 @@ def user_account_delete(*, user, now: datetime | None = None) -> AccountDeletion
         retain_until=now, deleted_by_user_at=now
     )
 
+    _login_records_forget(user.email)
     user.email = pseudonymous_email(user.pk)
     user.display_name = ""
     user.country = ""

@@ -144,6 +144,19 @@ def test_deleted_account_is_pseudonymised_not_removed(client_logged_in, me):
     assert me.pseudonymised_at is not None
 
 
+def test_deleted_account_leaves_no_login_name_in_failed_login_records(client_logged_in, me):
+    from axes.models import AccessAttempt
+    from django.test import Client
+
+    email = me.email
+    Client().post(reverse("accounts:login"), {"username": email, "password": "wrong-password"})
+    assert AccessAttempt.objects.filter(username__iexact=email).exists()
+
+    client_logged_in.post(DELETE_URL, {"password": PASSWORD})
+
+    assert not AccessAttempt.objects.filter(username__iexact=email).exists()
+
+
 def test_delete_keeps_consent_records_state_and_training_ledger(
     client_logged_in, me, my_chat, export
 ):

@@ -199,6 +199,13 @@ CONSENT_FORM_MAX_AGE_SECONDS = 60 * 60 * 24
 SAFETY_RETENTION_EXTENSION_DAYS = env.int("SAFETY_RETENTION_EXTENSION_DAYS", default=730)
 RETENTION_PURGE_BATCH_SIZE = env.int("RETENTION_PURGE_BATCH_SIZE", default=5000)
 RETENTION_PURGE_MAX_BATCHES = env.int("RETENTION_PURGE_MAX_BATCHES", default=400)
+# Scale-out purge: plan_purge_chunks splits the due id space into ranges this wide.
+RETENTION_PURGE_CHUNK_SIZE = env.int("RETENTION_PURGE_CHUNK_SIZE", default=50_000)
+# Dotted path to classify(history) -> bool; None turns the safety classifier off.
+SAFETY_CLASSIFIER = env("SAFETY_CLASSIFIER", default=None)
+# Key for the pseudonymous user ids in training exports (falls back to SECRET_KEY).
+TRAINING_PSEUDONYM_KEY = env("TRAINING_PSEUDONYM_KEY", default="")
+TRAINING_EXPORT_DIR = env("TRAINING_EXPORT_DIR", default=str(VAR_DIR / "exports"))
 
 # Celery: kombu's filesystem transport under var/ unless CELERY_BROKER_URL points at Redis.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")

@@ -53,15 +53,33 @@ class Server:
 
     def __init__(self, *, port: int, env: dict[str, str], workers: int = 2):
         self.port = port
-        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(ROOT), **env}
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "PYTHONPATH": str(ROOT),
+            **env,
+        }
         self.workers = workers
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "config.wsgi", "--workers", str(self.workers),
-             "--bind", f"127.0.0.1:{self.port}", "--log-level", "error"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "error",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -78,7 +96,9 @@ class Server:
             self.process.wait(timeout=30)
 
 
-def wrk(url: str, *, seconds: int, cookie: str = "", connections: int = 8, script: str | None = None) -> float:
+def wrk(
+    url: str, *, seconds: int, cookie: str = "", connections: int = 8, script: str | None = None
+) -> float:
     """Requests per second that wrk measured (non-2xx/3xx responses are an error)."""
     return wrk_run(url, seconds=seconds, cookie=cookie, connections=connections, script=script)[0]
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import Server, database_url, django_setup, ensure_database, median, wrk  # noqa: E402
+from bench._common import Server, database_url, django_setup, ensure_database, median, wrk
 
 
 def prepare() -> str:
@@ -35,15 +35,29 @@ def prepare() -> str:
     call_command("migrate", verbosity=0)
     now = timezone.now()
     policy, _ = Policy.objects.get_or_create(
-        version="bench", defaults={"title": "Bench policy", "summary": "s", "body": "b",
-                                   "effective_at": now - timedelta(days=10), "decision_deadline": now - timedelta(days=1)},
+        version="bench",
+        defaults={
+            "title": "Bench policy",
+            "summary": "s",
+            "body": "b",
+            "effective_at": now - timedelta(days=10),
+            "decision_deadline": now - timedelta(days=1),
+        },
     )
     User = get_user_model()
     user = User.objects.filter(email="bench@example.com").first()
     if user is None:
-        user = User.objects.create_user("bench@example.com", "bench-pass-1234", date_joined=now - timedelta(days=100))
-        consent_record_create(user=user, policy=policy, choice=Choice.OPT_IN, surface=Surface.SETTINGS,
-                              form_key=secrets.token_hex(16), shown_at=now)
+        user = User.objects.create_user(
+            "bench@example.com", "bench-pass-1234", date_joined=now - timedelta(days=100)
+        )
+        consent_record_create(
+            user=user,
+            policy=policy,
+            choice=Choice.OPT_IN,
+            surface=Surface.SETTINGS,
+            form_key=secrets.token_hex(16),
+            shown_at=now,
+        )
         for n in range(20):
             conversation_start(user=user, text=f"Benchmark conversation {n}")
     client = Client()
@@ -60,8 +74,10 @@ def queries_per_request(cookie: str) -> dict[str, int]:
 
     name, value = cookie.split("=", 1)
     counts = {}
-    for label, middleware in [("gate on", MIDDLEWARE),
-                              ("gate off", [m for m in MIDDLEWARE if "ConsentGate" not in m])]:
+    for label, middleware in [
+        ("gate on", MIDDLEWARE),
+        ("gate off", [m for m in MIDDLEWARE if "ConsentGate" not in m]),
+    ]:
         with override_settings(MIDDLEWARE=middleware):
             client = Client()
             client.cookies[name] = value
@@ -73,7 +89,9 @@ def queries_per_request(cookie: str) -> dict[str, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
@@ -90,14 +108,18 @@ def main() -> None:
         for gate in order:
             with Server(port=8190, env={"DATABASE_URL": url, "BENCH_GATE": gate}):
                 wrk("http://127.0.0.1:8190/conversations/", seconds=2, cookie=cookie)  # warm up
-                rps = wrk("http://127.0.0.1:8190/conversations/", seconds=args.seconds, cookie=cookie)
+                rps = wrk(
+                    "http://127.0.0.1:8190/conversations/", seconds=args.seconds, cookie=cookie
+                )
             results[gate].append(rps)
             print(f"round {round_number + 1}: gate {gate:<3} {rps:8.1f} req/s", flush=True)
 
     on, off = median(results["on"]), median(results["off"])
     print()
-    print(f"queries per product-page request: gate on {counts['gate on']}, gate off {counts['gate off']} "
-          f"(the gate adds {counts['gate on'] - counts['gate off']})")
+    print(
+        f"queries per product-page request: gate on {counts['gate on']}, gate off {counts['gate off']} "
+        f"(the gate adds {counts['gate on'] - counts['gate off']})"
+    )
     print(f"product page, median req/s: gate on {on:.1f}, gate off {off:.1f}")
     print(f"ratio gate on / gate off: {on / off:.3f}  (target >= 0.95)")
 

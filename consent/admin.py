@@ -30,7 +30,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
-    list_display = ["version", "title", "effective_at", "decision_deadline", "opt_in_retention", "opt_out_retention"]
+    list_display = [
+        "version",
+        "title",
+        "effective_at",
+        "decision_deadline",
+        "opt_in_retention",
+        "opt_out_retention",
+    ]
     search_fields = ["version", "title"]
     readonly_fields = ["created_at", "text_digest"]
     date_hierarchy = "effective_at"
@@ -47,7 +54,15 @@ class PolicyAdmin(admin.ModelAdmin):
 
 @admin.register(ModalVariant)
 class ModalVariantAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "layout", "toggle_default", "accept_emphasis", "is_active", "is_default"]
+    list_display = [
+        "key",
+        "name",
+        "layout",
+        "toggle_default",
+        "accept_emphasis",
+        "is_active",
+        "is_default",
+    ]
     list_filter = ["layout", "is_active", "is_default"]
     search_fields = ["key", "name", "headline"]
 

@@ -3,8 +3,8 @@
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from .models import ConsentRecord
 
@@ -70,7 +70,9 @@ def chain_verify_user(records: list[ConsentRecord]) -> list[ChainBreak]:
     starts = [r for r in records if r.previous_id is None]
     if len(starts) != 1 and records:
         for r in starts or records[:1]:
-            breaks.append(ChainBreak(str(r.pk), r.user_id, f"chain has {len(starts)} starting records"))
+            breaks.append(
+                ChainBreak(str(r.pk), r.user_id, f"chain has {len(starts)} starting records")
+            )
     for record in records:
         previous = by_id.get(record.previous_id) if record.previous_id else None
         if record.previous_id and previous is None:
@@ -78,5 +80,7 @@ def chain_verify_user(records: list[ConsentRecord]) -> list[ChainBreak]:
             continue
         expected = record_hash_compute(record, previous.record_hash if previous else None)
         if expected != record.record_hash:
-            breaks.append(ChainBreak(str(record.pk), record.user_id, "record_hash does not match its content"))
+            breaks.append(
+                ChainBreak(str(record.pk), record.user_id, "record_hash does not match its content")
+            )
     return breaks

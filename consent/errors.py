@@ -1,16 +1,22 @@
 """Error messages the consent flows show; tests import these constants."""
 
 FORM_TAMPERED = "This consent form was changed or is not valid. Reload the page and decide again."
-FORM_EXPIRED = "This consent form is too old. Reload the page to see the current version and decide again."
+FORM_EXPIRED = (
+    "This consent form is too old. Reload the page to see the current version and decide again."
+)
 FORM_OTHER_USER = "This consent form was issued to a different account. Reload the page while signed in as yourself."
 FORM_ALREADY_USED = "This consent form was already submitted with a different answer. Your first answer was saved; change it in Privacy settings."
 POLICY_SUPERSEDED = "A newer version of the data policy has been published. Reload the page to read it and decide again."
-VARIANT_NOT_OFFERED = "This consent design is not offered to you here. Reload the page and decide again."
+VARIANT_NOT_OFFERED = (
+    "This consent design is not offered to you here. Reload the page and decide again."
+)
 INVALID_CHOICE = "Choose one of the buttons in the form to record your decision."
 NO_POLICY = "There is no data policy in effect yet, so there is nothing to decide."
 DEFER_PAST_DEADLINE = "The deadline to decide has passed, so this notice can no longer be postponed. Please choose now."
 DEFER_NOT_ALLOWED = "This screen cannot be postponed: please choose to continue."
-CONSENT_REQUIRED = "You need to decide whether your chats may be used for training before you continue."
+CONSENT_REQUIRED = (
+    "You need to decide whether your chats may be used for training before you continue."
+)
 
 
 class ConsentError(Exception):

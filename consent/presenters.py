@@ -18,10 +18,15 @@ def _years(duration) -> str:
 
 
 def policy_facts(policy: Policy) -> dict:
-    return {"opt_in_period": _years(policy.opt_in_retention), "opt_out_period": _years(policy.opt_out_retention)}
+    return {
+        "opt_in_period": _years(policy.opt_in_retention),
+        "opt_out_period": _years(policy.opt_out_retention),
+    }
 
 
-def decision_context(request: HttpRequest, *, policy: Policy, surface: str, next_url: str = "") -> dict:
+def decision_context(
+    request: HttpRequest, *, policy: Policy, surface: str, next_url: str = ""
+) -> dict:
     """Choose the design, note the exposure, and issue a one-time signed form."""
     chosen = choose_variant(request.user, surface)
     exposure_record(user=request.user, choice=chosen)

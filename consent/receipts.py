@@ -22,14 +22,20 @@ def consent_state(record: ConsentRecord) -> str:
     if record.choice == Choice.OPT_IN:
         return "dpv:ConsentGiven"
     previous = record.previous
-    if previous is not None and previous.choice == Choice.OPT_IN and previous.policy_id == record.policy_id:
+    if (
+        previous is not None
+        and previous.choice == Choice.OPT_IN
+        and previous.policy_id == record.policy_id
+    ):
         return "dpv:ConsentWithdrawn"
     return "dpv:ConsentRefused"
 
 
 def receipt_build(record: ConsentRecord) -> dict:
     policy = record.policy
-    retention = policy.opt_in_retention if record.choice == Choice.OPT_IN else policy.opt_out_retention
+    retention = (
+        policy.opt_in_retention if record.choice == Choice.OPT_IN else policy.opt_out_retention
+    )
     state = consent_state(record)
     return {
         "schema": RECEIPT_SCHEMA,

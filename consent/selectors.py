@@ -77,7 +77,9 @@ def gate_status(*, user, session=None, now: datetime | None = None) -> GateStatu
         .order_by("-effective_at")
         .annotate(
             user_choice=Subquery(
-                UserConsentState.objects.filter(user=user, policy=OuterRef("pk")).values("choice")[:1]
+                UserConsentState.objects.filter(user=user, policy=OuterRef("pk")).values("choice")[
+                    :1
+                ]
             ),
             deferred_until=Subquery(
                 NoticeDeferral.objects.filter(user=user, policy=OuterRef("pk"))
@@ -96,7 +98,9 @@ def gate_status(*, user, session=None, now: datetime | None = None) -> GateStatu
     if now >= policy.decision_deadline:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.DEADLINE)
     # "Not now" hides the notice until the next login or 24 hours, whichever is later.
-    deferred_this_login = session is not None and session.get(SESSION_DEFERRED_KEY) == policy.version
+    deferred_this_login = (
+        session is not None and session.get(SESSION_DEFERRED_KEY) == policy.version
+    )
     deferred_recently = policy.deferred_until is not None and policy.deferred_until > now
     if deferred_this_login or deferred_recently:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.NONE)

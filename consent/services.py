@@ -51,9 +51,7 @@ class RequestContext:
     @classmethod
     def from_request(cls, request) -> "RequestContext":
         ip = request.META.get("REMOTE_ADDR", "")
-        ip_hash = (
-            hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest() if ip else ""
-        )
+        ip_hash = hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest() if ip else ""
         return cls(
             ip_hash=ip_hash,
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
@@ -206,7 +204,9 @@ def consent_record_create(
         variant=variant,
         arm=arm,
         shown=variant.snapshot() if variant else {},
-        toggle_default=variant.toggle_default if variant is not None and variant.has_toggle else None,
+        toggle_default=variant.toggle_default
+        if variant is not None and variant.has_toggle
+        else None,
         toggle_touched=toggle_touched,
         learn_more_opened=learn_more_opened,
         shown_at=min(shown_at, now),
@@ -248,14 +248,21 @@ def consent_record_create(
             "decided_at": now,
         },
     )
-    Lockout.objects.filter(user=user, policy=policy, resolved_at__isnull=True).update(resolved_at=now)
+    Lockout.objects.filter(user=user, policy=policy, resolved_at__isnull=True).update(
+        resolved_at=now
+    )
 
     from conversations.services import conversation_retention_recompute_for_user
 
     conversation_retention_recompute_for_user(user=user, now=now)
     logger.info(
         "consent decision recorded",
-        extra={"record_id": str(record.pk), "user_id": user.pk, "choice": choice, "surface": surface},
+        extra={
+            "record_id": str(record.pk),
+            "user_id": user.pk,
+            "choice": choice,
+            "surface": surface,
+        },
     )
     return record
 
@@ -264,7 +271,7 @@ def consent_record_create(
 def notice_defer(
     *, user, policy: Policy, form_key: str, session=None, variant=None, arm=None
 ) -> NoticeDeferral:
-    """"Not now" on the existing-user notice; never past the deadline, never for new users."""
+    """ "Not now" on the existing-user notice; never past the deadline, never for new users."""
     now = timezone.now()
     if now >= policy.decision_deadline:
         raise ConsentError(errors.DEFER_PAST_DEADLINE, status=409, code="deadline_passed")
@@ -282,9 +289,16 @@ def notice_defer(
         existing = NoticeDeferral.objects.filter(user=user, policy=policy).first()
         if existing is not None:
             return existing
-    hidden_until = min(now + timedelta(hours=settings.CONSENT_NOTICE_DEFER_HOURS), policy.decision_deadline)
+    hidden_until = min(
+        now + timedelta(hours=settings.CONSENT_NOTICE_DEFER_HOURS), policy.decision_deadline
+    )
     deferral = NoticeDeferral.objects.create(
-        user=user, policy=policy, variant=variant, arm=arm, deferred_at=now, hidden_until=hidden_until
+        user=user,
+        policy=policy,
+        variant=variant,
+        arm=arm,
+        deferred_at=now,
+        hidden_until=hidden_until,
     )
     if session is not None:
         session[SESSION_DEFERRED_KEY] = policy.version
@@ -386,12 +400,18 @@ REMINDER_LEAD_TIMES = {
 def _undecided_existing_users(policy: Policy):
     """Users who joined before the policy and have not decided under it."""
     decided = UserConsentState.objects.filter(policy=policy).values("user_id")
-    return get_user_model().objects.filter(
-        is_active=True, pseudonymised_at__isnull=True, date_joined__lt=policy.effective_at
-    ).exclude(pk__in=decided)
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True, pseudonymised_at__isnull=True, date_joined__lt=policy.effective_at
+        )
+        .exclude(pk__in=decided)
+    )
 
 
-def deadline_reminders_send(*, batch_size: int = 500, now: datetime | None = None) -> dict[str, int]:
+def deadline_reminders_send(
+    *, batch_size: int = 500, now: datetime | None = None
+) -> dict[str, int]:
     """Email undecided users 7 days and 1 day before the deadline, once per kind.
 
     Idempotent whatever the schedule does: the (user, policy, kind) row is
@@ -446,10 +466,16 @@ def lockouts_record(*, batch_size: int = 1000, now: datetime | None = None) -> i
         return 0
     noted = Lockout.objects.filter(policy=policy).values("user_id")
     users = list(
-        _undecided_existing_users(policy).exclude(pk__in=noted).order_by("pk").values_list("pk", flat=True)[:batch_size]
+        _undecided_existing_users(policy)
+        .exclude(pk__in=noted)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:batch_size]
     )
     Lockout.objects.bulk_create(
-        [Lockout(user_id=pk, policy=policy, locked_at=policy.decision_deadline, recorded_at=now) for pk in users],
+        [
+            Lockout(user_id=pk, policy=policy, locked_at=policy.decision_deadline, recorded_at=now)
+            for pk in users
+        ],
         ignore_conflicts=True,
     )
     return len(users)

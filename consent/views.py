@@ -35,8 +35,12 @@ class HtmxHttpRequest(HttpRequest):
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
     # A path on this site only: redirect() reads a bare word ("0", "home") as a view name
     # and raised NoReverseMatch, a 500 (found by tests/test_fuzz_forms.py).
-    if candidate and candidate.startswith("/") and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        candidate
+        and candidate.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return candidate
     return reverse("conversations:list")
@@ -90,7 +94,9 @@ def _decide_post(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx:
         if record.surface == Surface.EXISTING_NOTICE:
             response = render(
-                request, "consent/decided.html#decision-saved", {"record": record, "next_url": next_url}
+                request,
+                "consent/decided.html#decision-saved",
+                {"record": record, "next_url": next_url},
             )
             return trigger_client_event(response, "consentDecided", {"choice": record.choice})
         return HttpResponseClientRedirect(next_url)
@@ -124,7 +130,9 @@ def defer(request: HtmxHttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _error(request, ConsentError(errors.FORM_TAMPERED))
     try:
-        notice_defer_submit(user=request.user, token=form.cleaned_data["form_token"], session=request.session)
+        notice_defer_submit(
+            user=request.user, token=form.cleaned_data["form_token"], session=request.session
+        )
     except ConsentError as error:
         return _error(request, error)
     if request.htmx:
@@ -160,7 +168,11 @@ def receipt(request: HttpRequest, record_id) -> HttpResponse:
     return render(
         request,
         "consent/receipt.html",
-        {"record": record, "receipt": receipt_data, "receipt_json": json.dumps(receipt_data, indent=2)},
+        {
+            "record": record,
+            "receipt": receipt_data,
+            "receipt_json": json.dumps(receipt_data, indent=2),
+        },
     )
 
 
@@ -186,7 +198,9 @@ def privacy_change(request: HtmxHttpRequest) -> HttpResponse:
     form = DecisionSubmissionForm(request.POST)
     if not form.is_valid():
         return _error(request, _form_error(form))
-    submission = Submission(token=form.cleaned_data["form_token"], decision=form.cleaned_data["decision"])
+    submission = Submission(
+        token=form.cleaned_data["form_token"], decision=form.cleaned_data["decision"]
+    )
     try:
         record = consent_decision_submit(
             user=request.user, submission=submission, context=RequestContext.from_request(request)

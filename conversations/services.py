@@ -69,7 +69,9 @@ def _record_activity(conversation: Conversation, now: datetime) -> None:
 
 def _respond(conversation: Conversation, now: datetime) -> Message:
     responder = import_string(settings.CHAT_RESPONDER)()
-    history = list(conversation.messages.order_by("created_at", "pk").values_list("role", "content"))
+    history = list(
+        conversation.messages.order_by("created_at", "pk").values_list("role", "content")
+    )
     reply = responder.reply(history)
     return Message.objects.create(
         conversation=conversation, role=Role.ASSISTANT, content=reply, created_at=now
@@ -149,7 +151,9 @@ def conversation_retention_recompute_for_user(*, user, now: datetime | None = No
         else None
     )
     conversations = Conversation.objects.filter(user=user, deleted_by_user_at__isnull=True)
-    opt_out_until = ExpressionWrapper(F("last_activity_at") + Value(opt_out), output_field=DateTimeField())
+    opt_out_until = ExpressionWrapper(
+        F("last_activity_at") + Value(opt_out), output_field=DateTimeField()
+    )
     if state is None or state.opt_in_since is None:
         base = opt_out_until
     else:
@@ -159,7 +163,9 @@ def conversation_retention_recompute_for_user(*, user, now: datetime | None = No
         base = Case(
             When(
                 covered_by__in=in_run,
-                then=ExpressionWrapper(F("last_activity_at") + Value(opt_in), output_field=DateTimeField()),
+                then=ExpressionWrapper(
+                    F("last_activity_at") + Value(opt_in), output_field=DateTimeField()
+                ),
             ),
             default=opt_out_until,
             output_field=DateTimeField(),

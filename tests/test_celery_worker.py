@@ -58,7 +58,19 @@ def worker(redis_broker, tmp_path):
     }
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "--pool=solo", "-l", "INFO"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "--pool=solo",
+            "-l",
+            "INFO",
+        ],
         cwd=Path(settings.BASE_DIR),
         env=env,
         stdout=log,
@@ -72,11 +84,17 @@ def worker(redis_broker, tmp_path):
         process.kill()
 
 
-def test_a_worker_process_runs_the_lockout_task_through_redis(worker, redis_broker, django_user_model):
+def test_a_worker_process_runs_the_lockout_task_through_redis(
+    worker, redis_broker, django_user_model
+):
     now = timezone.now()
     policy = Policy.objects.create(
-        version="ci", title="Policy", summary="s", body="b",
-        effective_at=now - timedelta(days=40), decision_deadline=now - timedelta(days=1),
+        version="ci",
+        title="Policy",
+        summary="s",
+        body="b",
+        effective_at=now - timedelta(days=40),
+        decision_deadline=now - timedelta(days=1),
     )
     user = django_user_model.objects.create_user(
         "undecided@example.com", "x-correct-horse", date_joined=now - timedelta(days=100)
@@ -86,6 +104,9 @@ def test_a_worker_process_runs_the_lockout_task_through_redis(worker, redis_brok
     sender.send_task("consent.tasks.record_lockouts", kwargs={"batch_size": 100}, queue=worker)
 
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not Lockout.objects.filter(user=user, policy=policy).exists():
+    while (
+        time.monotonic() < deadline
+        and not Lockout.objects.filter(user=user, policy=policy).exists()
+    ):
         time.sleep(0.5)
     assert Lockout.objects.filter(user=user, policy=policy).exists()

@@ -39,12 +39,16 @@ def use_design(key: str) -> None:
 @pytest.fixture
 def existing_user(django_user_model):
     return django_user_model.objects.create_user(
-        "existing@example.com", "correct-horse-battery", date_joined=timezone.now() - timedelta(days=400)
+        "existing@example.com",
+        "correct-horse-battery",
+        date_joined=timezone.now() - timedelta(days=400),
     )
 
 
 @pytest.mark.parametrize("design", DESIGNS)
-def test_new_user_decides_then_reaches_the_product(page, live_server, login, django_user_model, design, axe_violations):
+def test_new_user_decides_then_reaches_the_product(
+    page, live_server, login, django_user_model, design, axe_violations
+):
     make_policy()
     use_design(design)
     user = django_user_model.objects.create_user("new@example.com", "correct-horse-battery")
@@ -66,12 +70,18 @@ def test_new_user_decides_then_reaches_the_product(page, live_server, login, dja
     expect(page).to_have_url(re.compile(r"/conversations/$"))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     record = ConsentRecord.objects.get(user=user)
-    expected = {"accept_toggle_on": "opt_in", "accept_toggle_off": "opt_out", "two_buttons": "opt_out"}
+    expected = {
+        "accept_toggle_on": "opt_in",
+        "accept_toggle_off": "opt_out",
+        "two_buttons": "opt_out",
+    }
     assert record.choice == expected[design]
     assert record.surface == "first_login"
 
 
-def test_default_on_toggle_switched_off_is_recorded_as_touched_opt_out(page, live_server, login, django_user_model):
+def test_default_on_toggle_switched_off_is_recorded_as_touched_opt_out(
+    page, live_server, login, django_user_model
+):
     make_policy()
     use_design("accept_toggle_on")
     user = django_user_model.objects.create_user("new@example.com", "correct-horse-battery")
@@ -86,11 +96,17 @@ def test_default_on_toggle_switched_off_is_recorded_as_touched_opt_out(page, liv
 
     expect(page).to_have_url(re.compile(r"/conversations/$"))
     record = ConsentRecord.objects.get(user=user)
-    assert (record.choice, record.toggle_touched, record.learn_more_opened) == ("opt_out", True, True)
+    assert (record.choice, record.toggle_touched, record.learn_more_opened) == (
+        "opt_out",
+        True,
+        True,
+    )
 
 
 @pytest.mark.parametrize("design", DESIGNS)
-def test_existing_user_says_not_now_then_decides_later(page, live_server, login, existing_user, design, axe_violations):
+def test_existing_user_says_not_now_then_decides_later(
+    page, live_server, login, existing_user, design, axe_violations
+):
     make_policy()
     use_design(design)
     login(existing_user)
@@ -154,7 +170,9 @@ def test_after_the_deadline_every_url_leads_to_the_gate_and_declining_unlocks(
     assert (record.choice, record.surface) == ("opt_out", "deadline_gate")
 
 
-def test_settings_change_and_receipt_download(page, live_server, login, existing_user, axe_violations):
+def test_settings_change_and_receipt_download(
+    page, live_server, login, existing_user, axe_violations
+):
     make_policy()
     use_design("two_buttons")
     login(existing_user)
@@ -165,7 +183,10 @@ def test_settings_change_and_receipt_download(page, live_server, login, existing
     page.get_by_role("button", name="Allow", exact=True).click()
     page.get_by_role("button", name="Turn off training use").click()
 
-    assert list(ConsentRecord.objects.order_by("decided_at").values_list("choice", flat=True)) == ["opt_in", "opt_out"]
+    assert list(ConsentRecord.objects.order_by("decided_at").values_list("choice", flat=True)) == [
+        "opt_in",
+        "opt_out",
+    ]
     page.get_by_role("link", name=re.compile("^Receipt")).first.click()
     expect(page.get_by_role("heading", name="Consent receipt")).to_be_visible()
     assert axe_violations(page) == []
@@ -175,7 +196,9 @@ def test_settings_change_and_receipt_download(page, live_server, login, existing
 
 
 @pytest.mark.parametrize("design", DESIGNS)
-def test_keyboard_only_pass_through_each_design(page, live_server, login, django_user_model, design):
+def test_keyboard_only_pass_through_each_design(
+    page, live_server, login, django_user_model, design
+):
     make_policy()
     use_design(design)
     user = django_user_model.objects.create_user("keys@example.com", "correct-horse-battery")
@@ -190,7 +213,11 @@ def test_keyboard_only_pass_through_each_design(page, live_server, login, django
         page.keyboard.press("Tab")
         inside = page.evaluate("() => !!document.activeElement.closest('dialog')")
         assert inside, "focus escaped the modal dialog"
-        seen.append(page.evaluate("() => document.activeElement.textContent.trim() || document.activeElement.getAttribute('role') || document.activeElement.tagName"))
+        seen.append(
+            page.evaluate(
+                "() => document.activeElement.textContent.trim() || document.activeElement.getAttribute('role') || document.activeElement.tagName"
+            )
+        )
     target = "Allow" if design == "two_buttons" else "Accept"
     for _ in range(15):
         if page.evaluate("() => document.activeElement.textContent.trim()") == target:

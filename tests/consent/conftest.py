@@ -22,7 +22,9 @@ def policy(db):
 def existing_user(db, django_user_model):
     """Joined long before the policy: sees the deferrable notice."""
     return django_user_model.objects.create_user(
-        "existing@example.com", "correct-horse-battery", date_joined=timezone.now() - timedelta(days=400)
+        "existing@example.com",
+        "correct-horse-battery",
+        date_joined=timezone.now() - timedelta(days=400),
     )
 
 

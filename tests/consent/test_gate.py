@@ -59,7 +59,9 @@ def test_json_request_of_a_blocked_user_gets_403_with_a_reason(client, new_user)
     assert body["reason"] == "first_login"
 
 
-def test_existing_user_before_deadline_sees_the_notice_over_the_product(client, existing_user, policy):
+def test_existing_user_before_deadline_sees_the_notice_over_the_product(
+    client, existing_user, policy
+):
     client.force_login(existing_user)
 
     response = client.get(PRODUCT_URL)
@@ -80,7 +82,9 @@ def test_not_now_hides_the_notice_for_this_login(client, existing_user, policy):
     assert b"Not now" not in client.get(PRODUCT_URL).content
 
 
-def test_deferred_notice_stays_hidden_for_24_hours_even_after_a_new_login(client, existing_user, policy):
+def test_deferred_notice_stays_hidden_for_24_hours_even_after_a_new_login(
+    client, existing_user, policy
+):
     client.force_login(existing_user)
     client.post(reverse("consent:defer"), {"form_token": form_token(client, PRODUCT_URL)})
     client.logout()
@@ -131,7 +135,9 @@ def test_not_now_after_the_deadline_is_refused(client, existing_user, policy):
 
 
 @pytest.mark.parametrize("choice", ["opt_in", "opt_out"])
-def test_either_answer_unlocks_after_the_deadline(client, existing_user, policy, use_variant, choice):
+def test_either_answer_unlocks_after_the_deadline(
+    client, existing_user, policy, use_variant, choice
+):
     use_variant("two_buttons")
     with time_machine.travel(policy.decision_deadline + timedelta(days=1)):
         client.force_login(existing_user)
@@ -144,7 +150,14 @@ def test_either_answer_unlocks_after_the_deadline(client, existing_user, policy,
 
 
 @pytest.mark.parametrize(
-    "url", ["/", "/conversations/", "/conversations/new/", "/settings/privacy/", "/consent/receipts/00000000-0000-0000-0000-000000000000/"]
+    "url",
+    [
+        "/",
+        "/conversations/",
+        "/conversations/new/",
+        "/settings/privacy/",
+        "/consent/receipts/00000000-0000-0000-0000-000000000000/",
+    ],
 )
 def test_locked_out_user_reaches_no_product_page(client, existing_user, policy, url):
     with time_machine.travel(policy.decision_deadline + timedelta(days=1)):
@@ -152,7 +165,10 @@ def test_locked_out_user_reaches_no_product_page(client, existing_user, policy, 
         response = client.get(url)
 
     assert response.status_code in (302, 303)
-    assert reverse("consent:decide") in response["Location"] or response["Location"] == "/conversations/"
+    assert (
+        reverse("consent:decide") in response["Location"]
+        or response["Location"] == "/conversations/"
+    )
 
 
 def test_locked_out_user_cannot_post_to_a_product_endpoint(client, existing_user, policy):
@@ -165,7 +181,9 @@ def test_locked_out_user_cannot_post_to_a_product_endpoint(client, existing_user
 
 
 @pytest.mark.parametrize("url_name", ["consent:decide", "consent:policy_current"])
-def test_locked_out_user_still_reaches_decision_and_policy_text(client, existing_user, policy, url_name):
+def test_locked_out_user_still_reaches_decision_and_policy_text(
+    client, existing_user, policy, url_name
+):
     with time_machine.travel(policy.decision_deadline + timedelta(days=1)):
         client.force_login(existing_user)
         assert client.get(reverse(url_name)).status_code == 200
@@ -186,7 +204,9 @@ def test_no_policy_means_no_gate(client, existing_user):
     assert client.get(PRODUCT_URL).status_code == 200
 
 
-def test_publishing_a_new_policy_makes_decided_users_undecided(client, existing_user, policy, use_variant):
+def test_publishing_a_new_policy_makes_decided_users_undecided(
+    client, existing_user, policy, use_variant
+):
     from .factories import PolicyFactory
 
     use_variant("two_buttons")
@@ -194,7 +214,11 @@ def test_publishing_a_new_policy_makes_decided_users_undecided(client, existing_
     client.post(reverse("consent:decide"), {"form_token": form_token(client), "decision": "opt_in"})
     assert gate_status(user=existing_user).requirement is Requirement.NONE
 
-    PolicyFactory(version="2027-01", effective_at=timezone.now(), decision_deadline=timezone.now() + timedelta(days=14))
+    PolicyFactory(
+        version="2027-01",
+        effective_at=timezone.now(),
+        decision_deadline=timezone.now() + timedelta(days=14),
+    )
 
     assert gate_status(user=existing_user).requirement is Requirement.NOTICE
 
@@ -203,10 +227,14 @@ def _gate(request):
     return ConsentGateMiddleware(lambda r: None).process_view(request, lambda r: None, (), {})
 
 
-def test_gate_costs_one_query_for_a_decided_user(existing_user, policy, use_variant, client, django_assert_num_queries):
+def test_gate_costs_one_query_for_a_decided_user(
+    existing_user, policy, use_variant, client, django_assert_num_queries
+):
     use_variant("two_buttons")
     client.force_login(existing_user)
-    client.post(reverse("consent:decide"), {"form_token": form_token(client), "decision": "opt_out"})
+    client.post(
+        reverse("consent:decide"), {"form_token": form_token(client), "decision": "opt_out"}
+    )
     request = RequestFactory().get(PRODUCT_URL)
     request.user = existing_user
     request.session = {}

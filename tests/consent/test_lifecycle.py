@@ -86,7 +86,9 @@ def test_confirming_opt_in_keeps_coverage_of_the_current_run(existing_user, poli
     assert kept.retain_until == kept.last_activity_at + timedelta(days=1825)
 
 
-def test_recompute_is_one_update_for_all_conversations(existing_user, policy, django_assert_max_num_queries):
+def test_recompute_is_one_update_for_all_conversations(
+    existing_user, policy, django_assert_max_num_queries
+):
     for n in range(5):
         conversation_start(user=existing_user, text=f"chat {n}")
     from conversations.services import conversation_retention_recompute_for_user
@@ -185,7 +187,9 @@ def test_concurrent_submits_of_one_form_record_exactly_once(django_user_model):
     from .factories import PolicyFactory
 
     policy = PolicyFactory()
-    user = django_user_model.objects.create_user("racer@example.com", "x-correct-horse", date_joined=timezone.now() - timedelta(days=30))
+    user = django_user_model.objects.create_user(
+        "racer@example.com", "x-correct-horse", date_joined=timezone.now() - timedelta(days=30)
+    )
     key = secrets.token_hex(16)
     two_buttons = variant("two_buttons") if _variants_seeded() else None
     barrier = threading.Barrier(8)
@@ -197,11 +201,16 @@ def test_concurrent_submits_of_one_form_record_exactly_once(django_user_model):
         try:
             barrier.wait()
             record = consent_record_create(
-                user=user, policy=policy, choice=Choice.OPT_IN, surface=Surface.EXISTING_NOTICE,
-                form_key=key, shown_at=timezone.now(), variant=two_buttons,
+                user=user,
+                policy=policy,
+                choice=Choice.OPT_IN,
+                surface=Surface.EXISTING_NOTICE,
+                form_key=key,
+                shown_at=timezone.now(),
+                variant=two_buttons,
             )
             results.append(record.pk)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:
             failures.append(exc)
         finally:
             thread_connection.close()
@@ -226,7 +235,9 @@ def test_concurrent_different_decisions_keep_one_unforked_chain(django_user_mode
     from .factories import PolicyFactory
 
     policy = PolicyFactory()
-    user = django_user_model.objects.create_user("tabs@example.com", "x-correct-horse", date_joined=timezone.now() - timedelta(days=30))
+    user = django_user_model.objects.create_user(
+        "tabs@example.com", "x-correct-horse", date_joined=timezone.now() - timedelta(days=30)
+    )
     barrier = threading.Barrier(6)
 
     def submit(n):

@@ -17,12 +17,21 @@ pytestmark = pytest.mark.django_db
 def decided(client, existing_user, policy, use_variant):
     use_variant("accept_toggle_on")
     client.force_login(existing_user)
-    client.post(reverse("consent:decide"), {"form_token": form_token(client, "/conversations/"), "decision": "accept", "training": "on"})
+    client.post(
+        reverse("consent:decide"),
+        {
+            "form_token": form_token(client, "/conversations/"),
+            "decision": "accept",
+            "training": "on",
+        },
+    )
     return ConsentRecord.objects.get()
 
 
 def settings_token(client) -> str:
-    return TOKEN_RE.search(client.get(reverse("consent:privacy_settings")).content.decode()).group(1)
+    return TOKEN_RE.search(client.get(reverse("consent:privacy_settings")).content.decode()).group(
+        1
+    )
 
 
 def test_receipt_json_carries_the_iso_27560_fields(client, decided, policy):
@@ -43,7 +52,10 @@ def test_receipt_json_carries_the_iso_27560_fields(client, decided, policy):
 
 
 def test_withdrawal_receipt_says_consent_withdrawn(client, decided):
-    client.post(reverse("consent:privacy_change"), {"form_token": settings_token(client), "decision": "opt_out"})
+    client.post(
+        reverse("consent:privacy_change"),
+        {"form_token": settings_token(client), "decision": "opt_out"},
+    )
 
     withdrawal = ConsentRecord.objects.exclude(pk=decided.pk).get()
     assert receipt_build(withdrawal)["state"] == "dpv:ConsentWithdrawn"
@@ -53,7 +65,9 @@ def test_withdrawal_receipt_says_consent_withdrawn(client, decided):
 def test_refusal_receipt_says_consent_refused(client, new_user, use_variant):
     use_variant("two_buttons")
     client.force_login(new_user)
-    client.post(reverse("consent:decide"), {"form_token": form_token(client), "decision": "opt_out"})
+    client.post(
+        reverse("consent:decide"), {"form_token": form_token(client), "decision": "opt_out"}
+    )
 
     assert receipt_build(ConsentRecord.objects.get())["state"] == "dpv:ConsentRefused"
 
@@ -90,15 +104,23 @@ def test_privacy_settings_show_the_choice_where_it_was_made_and_the_history(clie
 
 
 def test_withdrawing_is_one_step(client, decided):
-    response = client.post(reverse("consent:privacy_change"), {"form_token": settings_token(client), "decision": "opt_out"})
+    response = client.post(
+        reverse("consent:privacy_change"),
+        {"form_token": settings_token(client), "decision": "opt_out"},
+    )
 
     assert response.status_code == 302
     assert ConsentRecord.objects.order_by("-decided_at").first().choice == "opt_out"
-    assert "<strong>Off</strong>" in client.get(reverse("consent:privacy_settings")).content.decode()
+    assert (
+        "<strong>Off</strong>" in client.get(reverse("consent:privacy_settings")).content.decode()
+    )
 
 
 def test_settings_change_with_a_toggle_design_value_is_refused(client, decided):
-    response = client.post(reverse("consent:privacy_change"), {"form_token": settings_token(client), "decision": "accept"})
+    response = client.post(
+        reverse("consent:privacy_change"),
+        {"form_token": settings_token(client), "decision": "accept"},
+    )
 
     assert response.status_code == 400
     assert ConsentRecord.objects.count() == 1
@@ -122,13 +144,17 @@ def test_policy_page_is_public_and_shows_the_text_fingerprint(client, policy):
     assert policy.text_digest.encode() in response.content
 
 
-def test_htmx_decision_on_the_notice_swaps_in_a_confirmation(client, existing_user, policy, use_variant):
+def test_htmx_decision_on_the_notice_swaps_in_a_confirmation(
+    client, existing_user, policy, use_variant
+):
     use_variant("two_buttons")
     client.force_login(existing_user)
     token = form_token(client, "/conversations/")
 
     response = client.post(
-        reverse("consent:decide"), {"form_token": token, "decision": "opt_in"}, headers={"HX-Request": "true"}
+        reverse("consent:decide"),
+        {"form_token": token, "decision": "opt_in"},
+        headers={"HX-Request": "true"},
     )
 
     assert response.status_code == 200
@@ -142,7 +168,9 @@ def test_htmx_decision_error_is_a_4xx_fragment(client, existing_user, policy, us
     client.force_login(existing_user)
 
     response = client.post(
-        reverse("consent:decide"), {"form_token": "garbage", "decision": "opt_in"}, headers={"HX-Request": "true"}
+        reverse("consent:decide"),
+        {"form_token": "garbage", "decision": "opt_in"},
+        headers={"HX-Request": "true"},
     )
 
     assert response.status_code == 400

@@ -22,16 +22,22 @@ pytestmark = pytest.mark.django_db
 
 
 def decide(client, decision: str, **extra):
-    return client.post(reverse("consent:decide"), {"form_token": form_token(client), "decision": decision, **extra})
+    return client.post(
+        reverse("consent:decide"), {"form_token": form_token(client), "decision": decision, **extra}
+    )
 
 
-def test_accept_on_the_default_on_toggle_design_opts_in_without_touching_it(client, new_user, use_variant):
+def test_accept_on_the_default_on_toggle_design_opts_in_without_touching_it(
+    client, new_user, use_variant
+):
     use_variant("accept_toggle_on")
     client.force_login(new_user)
     token = form_token(client)
 
     # A browser submits a checked checkbox as "on": accepting as shown sends it.
-    client.post(reverse("consent:decide"), {"form_token": token, "decision": "accept", "training": "on"})
+    client.post(
+        reverse("consent:decide"), {"form_token": token, "decision": "accept", "training": "on"}
+    )
 
     record = ConsentRecord.objects.get()
     assert record.choice == "opt_in"
@@ -105,7 +111,9 @@ def test_state_is_written_with_the_record(client, new_user, use_variant, policy)
     assert (state.choice, state.policy) == ("opt_in", policy)
 
 
-def test_double_submit_of_one_form_records_once_and_lands_on_the_same_page(client, new_user, use_variant):
+def test_double_submit_of_one_form_records_once_and_lands_on_the_same_page(
+    client, new_user, use_variant
+):
     use_variant("two_buttons")
     client.force_login(new_user)
     token = form_token(client)
@@ -136,7 +144,10 @@ def test_chain_links_each_record_to_the_previous_one(client, new_user, use_varia
     use_variant("two_buttons")
     client.force_login(new_user)
     decide(client, "opt_in")
-    client.post(reverse("consent:privacy_change"), {"form_token": _settings_token(client), "decision": "opt_out"})
+    client.post(
+        reverse("consent:privacy_change"),
+        {"form_token": _settings_token(client), "decision": "opt_out"},
+    )
 
     first, second = ConsentRecord.objects.order_by("decided_at")
     assert second.previous == first
@@ -146,7 +157,9 @@ def test_chain_links_each_record_to_the_previous_one(client, new_user, use_varia
 def _settings_token(client) -> str:
     from .conftest import TOKEN_RE
 
-    return TOKEN_RE.search(client.get(reverse("consent:privacy_settings")).content.decode()).group(1)
+    return TOKEN_RE.search(client.get(reverse("consent:privacy_settings")).content.decode()).group(
+        1
+    )
 
 
 # Bad input: a clear 4xx, nothing recorded.
@@ -168,7 +181,9 @@ def test_tampered_form_token_is_refused(client, new_user, use_variant):
     client.force_login(new_user)
     token = form_token(client)
 
-    response = client.post(reverse("consent:decide"), {"form_token": token[:-2] + "xx", "decision": "opt_in"})
+    response = client.post(
+        reverse("consent:decide"), {"form_token": token[:-2] + "xx", "decision": "opt_in"}
+    )
 
     assert response.status_code == 400
     assert errors.FORM_TAMPERED in response.content.decode()
@@ -181,8 +196,15 @@ def test_form_issued_for_a_variant_not_offered_is_refused(client, new_user, use_
     chosen.save(update_fields=["surfaces"])
     client.force_login(new_user)
     forged = signing.dumps(
-        {"k": "f" * 32, "u": new_user.pk, "p": ConsentRecord._meta.get_field("policy").related_model.objects.get().version,
-         "s": "first_login", "v": "two_buttons", "a": None, "t": timezone.now().isoformat()},
+        {
+            "k": "f" * 32,
+            "u": new_user.pk,
+            "p": ConsentRecord._meta.get_field("policy").related_model.objects.get().version,
+            "s": "first_login",
+            "v": "two_buttons",
+            "a": None,
+            "t": timezone.now().isoformat(),
+        },
         salt=FORM_SALT,
         compress=True,
     )
@@ -210,7 +232,11 @@ def test_decision_for_a_superseded_policy_is_refused(client, new_user, use_varia
     use_variant("two_buttons")
     client.force_login(new_user)
     token = form_token(client)
-    PolicyFactory(version="2099-01", effective_at=timezone.now(), decision_deadline=timezone.now() + timedelta(days=9))
+    PolicyFactory(
+        version="2099-01",
+        effective_at=timezone.now(),
+        decision_deadline=timezone.now() + timedelta(days=9),
+    )
 
     response = client.post(reverse("consent:decide"), {"form_token": token, "decision": "opt_in"})
 
@@ -235,7 +261,9 @@ def test_oversized_body_is_refused(client, new_user, use_variant):
     use_variant("two_buttons")
     client.force_login(new_user)
 
-    response = client.post(reverse("consent:decide"), {"form_token": "x" * 300_000, "decision": "opt_in"})
+    response = client.post(
+        reverse("consent:decide"), {"form_token": "x" * 300_000, "decision": "opt_in"}
+    )
 
     assert response.status_code == 400
     assert not ConsentRecord.objects.exists()
@@ -300,6 +328,9 @@ def _tamper(record: ConsentRecord, **changes) -> None:
         for sql in drop:
             cursor.execute(sql)
         sets = ", ".join(f"{column} = %s" for column in changes)
-        cursor.execute(f"UPDATE {table} SET {sets} WHERE id = %s", [*changes.values(), record.pk.hex if connection.vendor == "sqlite" else record.pk])
+        cursor.execute(
+            f"UPDATE {table} SET {sets} WHERE id = %s",
+            [*changes.values(), record.pk.hex if connection.vendor == "sqlite" else record.pk],
+        )
         for sql in create:
             cursor.execute(sql)

@@ -23,8 +23,14 @@ def test_deleting_a_held_conversation_hides_it_but_keeps_it(user, client_logged_
     assert response.status_code == 303
     assert Conversation.objects.filter(pk=conversation.pk).exists()
     assert Message.objects.filter(conversation_id=conversation.pk).count() == 2
-    assert client_logged_in.get(reverse("conversations:detail", args=[conversation.pk])).status_code == 404
-    assert conversation.title.encode() not in client_logged_in.get(reverse("conversations:list")).content
+    assert (
+        client_logged_in.get(reverse("conversations:detail", args=[conversation.pk])).status_code
+        == 404
+    )
+    assert (
+        conversation.title.encode()
+        not in client_logged_in.get(reverse("conversations:list")).content
+    )
 
 
 def test_held_and_deleted_conversation_is_purged_once_the_hold_ends(user):
@@ -51,8 +57,12 @@ def test_held_and_deleted_conversation_never_reaches_training(user, policy):
     from training.selectors import eligible_conversations
 
     consent_record_create(
-        user=user, policy=policy, choice=Choice.OPT_IN, surface=Surface.SETTINGS,
-        form_key=secrets.token_hex(16), shown_at=timezone.now(),
+        user=user,
+        policy=policy,
+        choice=Choice.OPT_IN,
+        surface=Surface.SETTINGS,
+        form_key=secrets.token_hex(16),
+        shown_at=timezone.now(),
     )
     conversation = conversation_start(user=user, text="covered")
     assert eligible_conversations(now=timezone.now()).filter(pk=conversation.pk).exists()

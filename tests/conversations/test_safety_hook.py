@@ -37,7 +37,9 @@ def test_harmless_conversation_is_not_flagged(classifier, user, django_capture_o
     assert conversation.safety_flagged_at is None
 
 
-def test_without_a_classifier_nothing_is_enqueued(settings, user, django_capture_on_commit_callbacks):
+def test_without_a_classifier_nothing_is_enqueued(
+    settings, user, django_capture_on_commit_callbacks
+):
     settings.SAFETY_CLASSIFIER = None
 
     with django_capture_on_commit_callbacks() as callbacks:

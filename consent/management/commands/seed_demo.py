@@ -44,7 +44,10 @@ to choose before you can keep chatting. Either answer lets you continue.
 
 SAMPLE_CHATS = [
     ("Plan a weekend in Lisbon", "Can you plan a relaxed weekend in Lisbon for two?"),
-    ("Fix my Python import error", "I get ModuleNotFoundError when running my script from another folder."),
+    (
+        "Fix my Python import error",
+        "I get ModuleNotFoundError when running my script from another folder.",
+    ),
     ("Birthday message for Sam", "Write a warm birthday message for my colleague Sam."),
     ("Sourdough starter", "My sourdough starter smells like acetone. Is it dead?"),
     ("Explain compound interest", "Explain compound interest like I'm twelve."),
@@ -70,25 +73,53 @@ class Command(BaseCommand):
             },
         )
         if not User.objects.filter(email=ADMIN_EMAIL).exists():
-            User.objects.create_superuser(ADMIN_EMAIL, DEMO_PASSWORD, display_name="Admin", date_joined=now - timedelta(days=900))
+            User.objects.create_superuser(
+                ADMIN_EMAIL,
+                DEMO_PASSWORD,
+                display_name="Admin",
+                date_joined=now - timedelta(days=900),
+            )
 
         people = [
-            ("existing@example.com", "Existing user: sees the notice and may say Not now", 400, None),
-            ("optedin@example.com", "Opted in: new and reopened chats kept 5 years", 300, Choice.OPT_IN),
-            ("optedout@example.com", "Opted out: chats deleted 30 days after last activity", 250, Choice.OPT_OUT),
+            (
+                "existing@example.com",
+                "Existing user: sees the notice and may say Not now",
+                400,
+                None,
+            ),
+            (
+                "optedin@example.com",
+                "Opted in: new and reopened chats kept 5 years",
+                300,
+                Choice.OPT_IN,
+            ),
+            (
+                "optedout@example.com",
+                "Opted out: chats deleted 30 days after last activity",
+                250,
+                Choice.OPT_OUT,
+            ),
             ("newcomer@example.com", "New user: must decide at first login", -1, None),
         ]
         for email, _, joined_days_ago, choice in people:
             if User.objects.filter(email=email).exists():
                 continue
-            joined = now - timedelta(days=joined_days_ago) if joined_days_ago >= 0 else now - timedelta(hours=1)
+            joined = (
+                now - timedelta(days=joined_days_ago)
+                if joined_days_ago >= 0
+                else now - timedelta(hours=1)
+            )
             user = User.objects.create_user(email, DEMO_PASSWORD, date_joined=joined, country="US")
             if joined_days_ago >= 0:
                 self._conversations(user, now)
             if choice is not None:
                 consent_record_create(
-                    user=user, policy=policy, choice=choice, surface=Surface.EXISTING_NOTICE,
-                    form_key=secrets.token_hex(16), shown_at=now - timedelta(minutes=2),
+                    user=user,
+                    policy=policy,
+                    choice=choice,
+                    surface=Surface.EXISTING_NOTICE,
+                    form_key=secrets.token_hex(16),
+                    shown_at=now - timedelta(minutes=2),
                     variant=_default_variant(),
                 )
                 newest = user.conversations.order_by("-last_activity_at").first()
@@ -104,7 +135,11 @@ class Command(BaseCommand):
         if seed_experiment_demo is not None:
             seed_experiment_demo()
 
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with any of these (password: %s):" % DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready. Log in with any of these (password: {DEMO_PASSWORD}):"
+            )
+        )
         self.stdout.write(f"  {ADMIN_EMAIL:<24} Admin (Django admin at /admin/)")
         for email, description, *_ in people:
             self.stdout.write(f"  {email:<24} {description}")
@@ -120,7 +155,11 @@ class Command(BaseCommand):
             if User.objects.filter(email=email).exists():
                 continue
             user = User.objects.create_user(
-                email, DEMO_PASSWORD, is_staff=True, date_joined=now - timedelta(days=500), country="US"
+                email,
+                DEMO_PASSWORD,
+                is_staff=True,
+                date_joined=now - timedelta(days=500),
+                country="US",
             )
             user.groups.add(Group.objects.get(name=role))
 
@@ -129,11 +168,17 @@ class Command(BaseCommand):
         for (title, question), age_days in zip(SAMPLE_CHATS, [2, 9, 20, 35, 60, 200], strict=True):
             at = now - timedelta(days=age_days)
             conversation = Conversation.objects.create(
-                user=user, title=title, created_at=at, last_activity_at=at, retain_until=at + timedelta(days=30)
+                user=user,
+                title=title,
+                created_at=at,
+                last_activity_at=at,
+                retain_until=at + timedelta(days=30),
             )
             Message.objects.bulk_create(
                 [
-                    Message(conversation=conversation, role=Role.USER, content=question, created_at=at),
+                    Message(
+                        conversation=conversation, role=Role.USER, content=question, created_at=at
+                    ),
                     Message(
                         conversation=conversation,
                         role=Role.ASSISTANT,

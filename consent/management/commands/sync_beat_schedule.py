@@ -10,7 +10,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--reset", action="store_true", help="Overwrite admin changes with the reviewed schedule.")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Overwrite admin changes with the reviewed schedule.",
+        )
 
     def handle(self, *args, reset: bool = False, **options):
         for name, entry in settings.CELERY_BEAT_SCHEDULE.items():

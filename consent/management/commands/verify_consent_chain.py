@@ -7,7 +7,13 @@ class Command(BaseCommand):
     help = "Recompute every user's consent hash chain; exit non-zero and name each broken record."
 
     def add_arguments(self, parser):
-        parser.add_argument("--user", type=int, action="append", dest="user_ids", help="Only this user id (repeatable).")
+        parser.add_argument(
+            "--user",
+            type=int,
+            action="append",
+            dest="user_ids",
+            help="Only this user id (repeatable).",
+        )
 
     def handle(self, *args, user_ids=None, **options):
         breaks = list(consent_chains_verify(user_ids=user_ids))

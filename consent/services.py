@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -219,15 +219,10 @@ def consent_record_create(
         previous=previous,
     )
     record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
-    try:
-        with transaction.atomic():
-            record.save(force_insert=True)
-    except IntegrityError as exc:
-        # Another request with this form key won the race (the user lock makes this rare).
-        raced = ConsentRecord.objects.filter(form_key=form_key, user=user, choice=choice).first()
-        if raced is not None:
-            return raced
-        raise ConsentError(errors.FORM_ALREADY_USED, status=409, code="form_already_used") from exc
+    # No savepoint needed: a form key is signed for one user, and that user's lock is
+    # held, so a second submit of the same key waits and then finds this record above.
+    # The unique constraint stays as the database's guarantee.
+    record.save(force_insert=True)
 
     continuing_opt_in = (
         state is not None
@@ -238,23 +233,26 @@ def consent_record_create(
     opt_in_since = (
         (state.opt_in_since if continuing_opt_in else record) if choice == Choice.OPT_IN else None
     )
-    UserConsentState.objects.update_or_create(
-        user=user,
-        defaults={
-            "policy": policy,
-            "choice": choice,
-            "latest_record": record,
-            "opt_in_since": opt_in_since,
-            "decided_at": now,
-        },
-    )
+    state_fields = {
+        "policy": policy,
+        "choice": choice,
+        "latest_record": record,
+        "opt_in_since": opt_in_since,
+        "decided_at": now,
+    }
+    if state is None:
+        UserConsentState.objects.create(user=user, **state_fields)
+    else:
+        UserConsentState.objects.filter(user=user).update(**state_fields)
     Lockout.objects.filter(user=user, policy=policy, resolved_at__isnull=True).update(
         resolved_at=now
     )
 
     from conversations.services import conversation_retention_recompute_for_user
 
-    conversation_retention_recompute_for_user(user=user, now=now)
+    conversation_retention_recompute_for_user(
+        user=user, now=now, policy=policy, opt_in_since=opt_in_since
+    )
     logger.info(
         "consent decision recorded",
         extra={
@@ -335,11 +333,17 @@ def _form_targets(form: DecisionForm) -> tuple[Policy, ModalVariant | None, obje
     from experiments.models import Arm
     from experiments.services import arm_offered
 
+    policy = current_policy()
+    if policy is None:
+        raise ConsentError(errors.NO_POLICY, status=409, code="no_policy")
+    if policy.version != form.policy_version:
+        if Policy.objects.filter(version=form.policy_version).exists():
+            raise ConsentError(errors.POLICY_SUPERSEDED, status=409, code="policy_superseded")
+        raise ConsentError(errors.FORM_TAMPERED, code="form_tampered")
     try:
-        policy = Policy.objects.get(version=form.policy_version)
         variant = ModalVariant.objects.get(key=form.variant_key) if form.variant_key else None
         arm = Arm.objects.get(pk=form.arm_id) if form.arm_id else None
-    except (Policy.DoesNotExist, ModalVariant.DoesNotExist, Arm.DoesNotExist) as exc:
+    except (ModalVariant.DoesNotExist, Arm.DoesNotExist) as exc:
         raise ConsentError(errors.FORM_TAMPERED, code="form_tampered") from exc
     if arm is not None and arm.variant_id != getattr(variant, "pk", None):
         raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")

@@ -134,31 +134,40 @@ def conversation_delete(*, conversation: Conversation) -> None:
     Conversation.objects.filter(pk=locked.pk).delete()
 
 
-def conversation_retention_recompute_for_user(*, user, now: datetime | None = None) -> int:
+_LOOK_UP = object()
+
+
+def conversation_retention_recompute_for_user(
+    *, user, now: datetime | None = None, policy=None, opt_in_since=_LOOK_UP
+) -> int:
     """Recompute retain_until of every conversation of the user in one UPDATE.
 
     Covered means: activity while the user's present, unbroken opt-in was in force
     (``covered_by`` on or after ``opt_in_since``). Anything else gets opt-out retention.
+    The consent service passes the policy and ``opt_in_since`` it has just written, so a
+    decision costs no second look-up of either.
     """
     now = now or timezone.now()
-    policy = current_policy(now=now)
+    policy = policy or current_policy(now=now)
     opt_in, opt_out = _retention_periods(now, policy)
-    state = (
-        UserConsentState.objects.filter(user=user, policy=policy, choice=Choice.OPT_IN)
-        .select_related("opt_in_since")
-        .first()
-        if policy
-        else None
-    )
+    if opt_in_since is _LOOK_UP:
+        state = (
+            UserConsentState.objects.filter(user=user, policy=policy, choice=Choice.OPT_IN)
+            .select_related("opt_in_since")
+            .first()
+            if policy
+            else None
+        )
+        opt_in_since = state.opt_in_since if state else None
     conversations = Conversation.objects.filter(user=user, deleted_by_user_at__isnull=True)
     opt_out_until = ExpressionWrapper(
         F("last_activity_at") + Value(opt_out), output_field=DateTimeField()
     )
-    if state is None or state.opt_in_since is None:
+    if opt_in_since is None:
         base = opt_out_until
     else:
         in_run = ConsentRecord.objects.filter(
-            user=user, decided_at__gte=state.opt_in_since.decided_at
+            user=user, decided_at__gte=opt_in_since.decided_at
         ).values("pk")
         base = Case(
             When(

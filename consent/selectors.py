@@ -1,6 +1,7 @@
 """Reads for consent; the gate's one query lives here."""
 
 import enum
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -64,6 +65,8 @@ class GateStatus:
 
 
 SESSION_DEFERRED_KEY = "consent_notice_deferred"
+# The choice, when only "decided" is known (from the session) and not which way.
+DECIDED = "decided"
 
 
 # Hand-written because it runs on every request: the ORM spends longer compiling the two
@@ -94,17 +97,53 @@ def _policy_with_user_decision(*, user_id: int, now: datetime) -> Policy | None:
     return None
 
 
-def gate_status(*, user, session=None, now: datetime | None = None) -> GateStatus:
-    """What the user must do before using the product, in one query.
+# Which policy is current is a function of time over a handful of rows that change a
+# few times a year: each process keeps the timeline for a minute, and saving a policy
+# clears it here at once (consent.apps wires the signal). A policy saved elsewhere with
+# an immediate effective time reaches this process within POLICY_TIMELINE_SECONDS.
+POLICY_TIMELINE_SECONDS = 60
+_policy_timeline_memo: tuple[float, list[tuple[int, datetime]]] | None = None
 
-    Derived at request time from the policy dates (DESIGN §1): nothing waits for
-    a batch job, so the lock applies the instant the deadline passes.
+SESSION_DECIDED_KEY = "consent_decided"
+
+
+def policy_timeline_forget(**_kwargs) -> None:
+    global _policy_timeline_memo
+    _policy_timeline_memo = None
+
+
+def _current_policy_id(now: datetime) -> int | None:
+    global _policy_timeline_memo
+    memo = _policy_timeline_memo
+    if memo is None or memo[0] < time.monotonic():
+        timeline = list(Policy.objects.order_by("-effective_at").values_list("pk", "effective_at"))
+        memo = _policy_timeline_memo = (time.monotonic() + POLICY_TIMELINE_SECONDS, timeline)
+    return next((pk for pk, effective_at in memo[1] if effective_at <= now), None)
+
+
+def gate_status(*, user, session=None, now: datetime | None = None) -> GateStatus:
+    """What the user must do before using the product: one query at most, usually none.
+
+    Derived at request time from the policy dates (DESIGN §1): nothing waits for a batch
+    job, so the lock applies the instant the deadline passes. A decision is permanent
+    (records are append-only), so once this session has seen its user decided under the
+    current policy, later requests need no query at all; anything else is looked up.
     """
     now = now or timezone.now()
+    decided_marker = {"user": user.pk, "policy": None}
+    if session is not None:
+        decided_marker["policy"] = _current_policy_id(now)
+        if (
+            decided_marker["policy"] is not None
+            and session.get(SESSION_DECIDED_KEY) == decided_marker
+        ):
+            return GateStatus(policy=None, choice=DECIDED, requirement=Requirement.NONE)
     policy = _policy_with_user_decision(user_id=user.pk, now=now)
     if policy is None:
         return GateStatus(policy=None, choice=None, requirement=Requirement.NONE)
     if policy.user_choice:
+        if session is not None and decided_marker["policy"] == policy.pk:
+            session[SESSION_DECIDED_KEY] = decided_marker
         return GateStatus(policy=policy, choice=policy.user_choice, requirement=Requirement.NONE)
     if user.date_joined >= policy.effective_at:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.FIRST_LOGIN)

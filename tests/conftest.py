@@ -38,3 +38,15 @@ from hypothesis import settings as hypothesis_settings  # noqa: E402
 hypothesis_settings.register_profile(
     "long", max_examples=500, stateful_step_count=80, deadline=None
 )
+
+
+# --- Consent gate: the per-process policy timeline must not outlive a test's rollback ----
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_timeline():
+    from consent.selectors import policy_timeline_forget
+
+    policy_timeline_forget()
+    yield
+    policy_timeline_forget()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from consent.middleware import ConsentGateMiddleware
 from consent.models import ConsentRecord, NoticeDeferral
-from consent.selectors import Requirement, gate_status
+from consent.selectors import Requirement, _current_policy_id, gate_status
 
 from .conftest import form_token
 
@@ -227,21 +227,66 @@ def _gate(request):
     return ConsentGateMiddleware(lambda r: None).process_view(request, lambda r: None, (), {})
 
 
-def test_gate_costs_one_query_for_a_decided_user(
-    existing_user, policy, use_variant, client, django_assert_num_queries
-):
-    use_variant("two_buttons")
+def _decided_request(client, existing_user, session):
     client.force_login(existing_user)
     client.post(
         reverse("consent:decide"), {"form_token": form_token(client), "decision": "opt_out"}
     )
     request = RequestFactory().get(PRODUCT_URL)
     request.user = existing_user
-    request.session = {}
+    request.session = session
     request.resolver_match = None
+    return request
+
+
+def test_gate_costs_at_most_one_query_for_a_decided_user(
+    existing_user, policy, use_variant, client, django_assert_num_queries
+):
+    use_variant("two_buttons")
+    request = _decided_request(client, existing_user, session={})
+    _current_policy_id(timezone.now())  # the per-process policy timeline is warm
 
     with django_assert_num_queries(1):
         assert _gate(request) is None
+
+
+def test_gate_costs_no_query_once_the_session_has_seen_the_decision(
+    existing_user, policy, use_variant, client, django_assert_num_queries
+):
+    use_variant("two_buttons")
+    request = _decided_request(client, existing_user, session={})
+    _gate(request)
+
+    with django_assert_num_queries(0):
+        assert _gate(request) is None
+
+
+def test_session_marker_does_not_carry_over_to_a_new_policy(
+    existing_user, policy, use_variant, client
+):
+    from .factories import PolicyFactory
+
+    use_variant("two_buttons")
+    request = _decided_request(client, existing_user, session={})
+    _gate(request)
+
+    PolicyFactory(version="2030-01", effective_at=timezone.now())
+
+    assert (
+        gate_status(user=existing_user, session=request.session).requirement is Requirement.NOTICE
+    )
+
+
+def test_session_marker_of_another_user_is_ignored(
+    existing_user, new_user, policy, use_variant, client
+):
+    use_variant("two_buttons")
+    request = _decided_request(client, existing_user, session={})
+    _gate(request)
+
+    assert (
+        gate_status(user=new_user, session=request.session).requirement is Requirement.FIRST_LOGIN
+    )
 
 
 def test_gate_costs_no_query_for_anonymous_requests(django_assert_num_queries):

@@ -147,6 +147,11 @@ def conversation_retention_recompute_for_user(
     The consent service passes the policy and ``opt_in_since`` it has just written, so a
     decision costs no second look-up of either.
     """
+    conversations = Conversation.objects.filter(user=user, deleted_by_user_at__isnull=True)
+    # Most decisions are a new user's first, with nothing to recompute; asking costs far
+    # less than compiling the CASE update below.
+    if not conversations.exists():
+        return 0
     now = now or timezone.now()
     policy = policy or current_policy(now=now)
     opt_in, opt_out = _retention_periods(now, policy)
@@ -159,7 +164,6 @@ def conversation_retention_recompute_for_user(
             else None
         )
         opt_in_since = state.opt_in_since if state else None
-    conversations = Conversation.objects.filter(user=user, deleted_by_user_at__isnull=True)
     opt_out_until = ExpressionWrapper(
         F("last_activity_at") + Value(opt_out), output_field=DateTimeField()
     )

@@ -24,6 +24,9 @@ class Conversation(models.Model):
     safety_flagged_at = models.DateTimeField(
         null=True, blank=True, help_text="Set by staff or the safety classifier: kept longer."
     )
+    # When the safety classifier last read it: activity after this is still unchecked,
+    # which the sweep catches up on (e.g. after a broker outage lost the enqueued check).
+    safety_checked_at = models.DateTimeField(null=True, blank=True)
     # A legal hold outranks the owner's delete: the conversation disappears for them at
     # once (and from training) but its rows stay until the hold ends and a purge runs.
     deleted_by_user_at = models.DateTimeField(null=True, blank=True)

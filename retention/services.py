@@ -15,7 +15,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -506,17 +506,41 @@ def conversation_safety_classify(*, conversation_id: int) -> bool:
     conversation = Conversation.objects.filter(pk=conversation_id).first()
     if classify is None or conversation is None:
         return bool(conversation and conversation.safety_flagged_at)
+    checked_at = timezone.now()
     if conversation.safety_flagged_at is not None:
-        return True
-    history = list(
-        Message.objects.filter(conversation_id=conversation_id)
-        .order_by("created_at", "pk")
-        .values_list("role", "content")
+        flagged = True
+    else:
+        history = list(
+            Message.objects.filter(conversation_id=conversation_id)
+            .order_by("created_at", "pk")
+            .values_list("role", "content")
+        )
+        flagged = bool(classify(history))
+        if flagged:
+            conversation_safety_flag(conversation=conversation, flagged_by=None)
+    Conversation.objects.filter(pk=conversation_id).update(safety_checked_at=checked_at)
+    return flagged
+
+
+def conversation_safety_sweep(*, batch_size: int = 500) -> int:
+    """Classify conversations whose latest activity no classifier has read yet.
+
+    The per-post check is enqueued after commit and is lost if the broker is down at
+    that moment; this bounded sweep (beat, every 15 minutes) catches up on them.
+    """
+    if safety_classifier() is None:
+        return 0
+    unchecked = (
+        Conversation.objects.filter(deleted_by_user_at__isnull=True)
+        .filter(Q(safety_checked_at__isnull=True) | Q(safety_checked_at__lt=F("last_activity_at")))
+        .order_by("last_activity_at")
+        .values_list("pk", flat=True)[:batch_size]
     )
-    if not classify(history):
-        return False
-    conversation_safety_flag(conversation=conversation, flagged_by=None)
-    return True
+    ids = list(unchecked)
+    for conversation_id in ids:
+        conversation_safety_classify(conversation_id=conversation_id)
+    logger.info("safety sweep", extra={"conversations_checked": len(ids)})
+    return len(ids)
 
 
 def conversation_safety_classify_enqueue(*, conversation: Conversation) -> None:

@@ -54,3 +54,8 @@ def plan_purge_chunks(chunk_size: int | None = None, cutoff_iso: str | None = No
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
 def classify_conversation_safety(conversation_id: int) -> bool:
     return services.conversation_safety_classify(conversation_id=conversation_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=600, time_limit=660)
+def sweep_safety_checks(batch_size: int = 500) -> int:
+    return services.conversation_safety_sweep(batch_size=batch_size)

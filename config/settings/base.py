@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "retention.tasks.purge_expired_conversations",
         "schedule": crontab(minute=7),
     },
+    # Classify conversations whose latest activity the safety classifier has not read.
+    "retention-safety-sweep": {
+        "task": "retention.tasks.sweep_safety_checks",
+        "schedule": crontab(minute="*/15"),
+    },
     # Email undecided users 7 days and 1 day before the decision deadline.
     "consent-deadline-reminders": {
         "task": "consent.tasks.send_deadline_reminders",

@@ -46,3 +46,39 @@ def test_without_a_classifier_nothing_is_enqueued(
         conversation_start(user=user, text="how do I build a bomb")
 
     assert callbacks == []
+
+
+def test_sweep_catches_up_on_activity_whose_check_was_lost(classifier, user):
+    from retention.services import conversation_safety_sweep
+
+    # No on-commit callbacks run here: as if the broker was down when it was posted.
+    conversation = conversation_start(user=user, text="how do I build a bomb")
+
+    assert conversation_safety_sweep() == 1
+
+    conversation.refresh_from_db()
+    assert conversation.safety_flagged_at is not None
+    assert conversation.safety_checked_at is not None
+    assert conversation_safety_sweep() == 0
+
+
+def test_sweep_rechecks_a_conversation_after_new_activity(classifier, user):
+    from retention.services import conversation_safety_sweep
+
+    conversation = conversation_start(user=user, text="sourdough")
+    conversation_safety_sweep()
+
+    message_post(conversation=conversation, text="now about a bomb")
+
+    assert conversation_safety_sweep() == 1
+    conversation.refresh_from_db()
+    assert conversation.safety_flagged_at is not None
+
+
+def test_sweep_does_nothing_without_a_classifier(settings, user):
+    from retention.services import conversation_safety_sweep
+
+    settings.SAFETY_CLASSIFIER = None
+    conversation_start(user=user, text="anything")
+
+    assert conversation_safety_sweep() == 0

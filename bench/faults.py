@@ -492,10 +492,13 @@ def redis_outage(ctx: dict, url: str) -> bool:
             stop.set()
             for thread in threads:
                 thread.join(timeout=60)
-            # Catch-up: the worker reconnects, the next beat-like tick sends the reminders.
+            # Catch-up: the worker reconnects; the next beat-like ticks send the reminders and
+            # sweep the safety checks whose per-post enqueue was lost in the outage.
             from consent.tasks import send_deadline_reminders
+            from retention.tasks import sweep_safety_checks
 
             send_deadline_reminders.delay()
+            sweep_safety_checks.delay()
             connections.close_all()
             marked = Conversation.objects.filter(title__startswith=MARKER)
             deadline = time.monotonic() + 60

@@ -533,7 +533,8 @@ def conversation_safety_sweep(*, batch_size: int = 500) -> int:
     unchecked = (
         Conversation.objects.filter(deleted_by_user_at__isnull=True)
         .filter(Q(safety_checked_at__isnull=True) | Q(safety_checked_at__lt=F("last_activity_at")))
-        .order_by("last_activity_at")
+        # Newest first: a check lost minutes ago matters more than an old backlog.
+        .order_by("-last_activity_at")
         .values_list("pk", flat=True)[:batch_size]
     )
     ids = list(unchecked)

@@ -104,15 +104,19 @@ def _assigned_arm(*, experiment: Experiment, user) -> Arm | None:
     return arms[index] if assignment.arm_id == arms[index].pk else assignment.arm
 
 
-@transaction.atomic
 def exposure_record(*, user, choice: VariantChoice) -> Exposure | None:
     """Note that the design was rendered to the user: once per experiment and phase.
 
     Called by the consent screens as they render; outside an experiment (no arm)
-    nothing is written.
+    nothing is written, and no transaction is opened for nothing.
     """
     if choice.arm is None:
         return None
+    return _exposure_write(user=user, choice=choice)
+
+
+@transaction.atomic
+def _exposure_write(*, user, choice: VariantChoice) -> Exposure:
     phase = choice.phase
     if phase is None:
         phase = Experiment.objects.values_list("phase", flat=True).get(pk=choice.arm.experiment_id)

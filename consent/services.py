@@ -7,6 +7,7 @@ Every decision is one append-only ``ConsentRecord`` plus the user's
 import hashlib
 import logging
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -149,6 +150,58 @@ def _lock_user(user) -> None:
     get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
 
 
+def consent_record_build(
+    *,
+    user_id: int,
+    policy: Policy,
+    choice: str,
+    surface: str,
+    shown_at: datetime,
+    decided_at: datetime,
+    form_key: str,
+    previous: ConsentRecord | None,
+    variant: ModalVariant | None = None,
+    arm=None,
+    toggle_touched: bool = False,
+    learn_more_opened: bool = False,
+    ip_hash: str = "",
+    user_agent: str = "",
+    locale: str = "",
+    jurisdiction: str = "",
+) -> ConsentRecord:
+    """An unsaved record with the design's copy frozen in and its chain hash computed.
+
+    The one place a record's evidence fields are filled, for the service below and for
+    anything that writes records in bulk (the experiments demo, test data).
+    """
+    record = ConsentRecord(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        policy=policy,
+        policy_digest=policy.text_digest,
+        choice=choice,
+        surface=surface,
+        variant=variant,
+        arm=arm,
+        shown=variant.snapshot() if variant else {},
+        toggle_default=variant.toggle_default
+        if variant is not None and variant.has_toggle
+        else None,
+        toggle_touched=toggle_touched,
+        learn_more_opened=learn_more_opened,
+        shown_at=shown_at,
+        decided_at=decided_at,
+        form_key=form_key,
+        ip_hash=ip_hash,
+        user_agent=user_agent,
+        locale=locale,
+        jurisdiction=jurisdiction,
+        previous=previous,
+    )
+    record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
+    return record
+
+
 @transaction.atomic
 def consent_record_create(
     *,
@@ -195,30 +248,24 @@ def consent_record_create(
     context = context or RequestContext()
     state = UserConsentState.objects.filter(user=user).select_related("latest_record").first()
     previous = state.latest_record if state else None
-    record = ConsentRecord(
-        user=user,
+    record = consent_record_build(
+        user_id=user.pk,
         policy=policy,
-        policy_digest=policy.text_digest,
         choice=choice,
         surface=surface,
         variant=variant,
         arm=arm,
-        shown=variant.snapshot() if variant else {},
-        toggle_default=variant.toggle_default
-        if variant is not None and variant.has_toggle
-        else None,
         toggle_touched=toggle_touched,
         learn_more_opened=learn_more_opened,
         shown_at=min(shown_at, now),
         decided_at=now,
         form_key=form_key,
+        previous=previous,
         ip_hash=context.ip_hash,
         user_agent=context.user_agent,
         locale=context.locale,
         jurisdiction=user.country or "",
-        previous=previous,
     )
-    record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
     # No savepoint needed: a form key is signed for one user, and that user's lock is
     # held, so a second submit of the same key waits and then finds this record above.
     # The unique constraint stays as the database's guarantee.

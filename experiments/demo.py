@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import random
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,9 +25,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from consent.chain import record_hash_compute
 from consent.models import Choice, ConsentRecord, ModalVariant, Surface, UserConsentState
 from consent.selectors import current_policy
+from consent.services import consent_record_build
 
 from .hashing import assign_arm
 from .models import Arm, Assignment, Audience, Experiment, ExperimentPhase, Exposure
@@ -67,20 +66,16 @@ def _seconds_to_decide(rng: random.Random, median: float) -> float:
 
 
 def _record(*, user_id: int, policy, previous: ConsentRecord | None, **fields) -> ConsentRecord:
-    record = ConsentRecord(
-        id=uuid.uuid4(),
+    return consent_record_build(
         user_id=user_id,
         policy=policy,
-        policy_digest=policy.text_digest,
+        previous=previous,
         form_key=secrets.token_hex(16),
         user_agent="experiments demo",
         locale="en",
         jurisdiction="US",
-        previous=previous,
         **fields,
     )
-    record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
-    return record
 
 
 @transaction.atomic
@@ -186,8 +181,6 @@ def seed_experiment_demo(
             surface=Surface.FIRST_LOGIN,
             variant=variant,
             arm=arm,
-            shown=variant.snapshot(),
-            toggle_default=variant.toggle_default if variant.has_toggle else None,
             toggle_touched=touched,
             learn_more_opened=rng.random() < behaviour.learn_more,
             shown_at=exposed_at,
@@ -203,7 +196,6 @@ def seed_experiment_demo(
                 previous=first,
                 choice=Choice.OPT_OUT,
                 surface=Surface.SETTINGS,
-                shown={},
                 shown_at=reversal_at - timedelta(seconds=5),
                 decided_at=reversal_at,
             )

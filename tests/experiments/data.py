@@ -6,11 +6,10 @@ apart, so tests write rows directly, keeping every record chained and hashed as
 """
 
 import secrets
-import uuid
 from datetime import datetime
 
-from consent.chain import record_hash_compute
 from consent.models import ConsentRecord
+from consent.services import consent_record_build
 from experiments.models import Arm, Assignment, Exposure
 from tests.factories import UserFactory
 
@@ -41,20 +40,13 @@ def decide(
     learn_more_opened: bool = False,
 ) -> ConsentRecord:
     previous = ConsentRecord.objects.filter(user=user).order_by("-decided_at").first()
-    variant = arm.variant if arm else None
-    record = ConsentRecord(
-        id=uuid.uuid4(),
-        user=user,
+    record = consent_record_build(
+        user_id=user.pk,
         policy=policy,
-        policy_digest=policy.text_digest,
         choice=choice,
         surface=surface,
-        variant=variant,
+        variant=arm.variant if arm else None,
         arm=arm,
-        shown=variant.snapshot() if variant else {},
-        toggle_default=variant.toggle_default
-        if variant is not None and variant.has_toggle
-        else None,
         toggle_touched=toggle_touched,
         learn_more_opened=learn_more_opened,
         shown_at=shown_at or at,
@@ -62,6 +54,5 @@ def decide(
         form_key=secrets.token_hex(16),
         previous=previous,
     )
-    record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
     record.save(force_insert=True)
     return record

@@ -19,8 +19,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from consent.models import Choice, ConsentRecord, UserConsentState
-from consent.selectors import current_policy
 from conversations.models import Conversation, Message
 
 from . import errors
@@ -410,32 +408,9 @@ def hold_release(*, hold: Hold, released_by=None) -> Hold:
 # --- Safety flag --------------------------------------------------------------------------
 
 
-def _conversation_is_covered(conversation: Conversation, *, now: datetime) -> bool:
-    """The coverage rule: covered_by decided during the user's present opt-in run under the
-    current policy (the same test ``conversation_retention_recompute_for_user`` applies)."""
-    if conversation.covered_by_id is None:
-        return False
-    policy = current_policy(now=now)
-    if policy is None:
-        return False
-    state = (
-        UserConsentState.objects.filter(
-            user_id=conversation.user_id, policy=policy, choice=Choice.OPT_IN
-        )
-        .select_related("opt_in_since")
-        .first()
-    )
-    if state is None or state.opt_in_since is None:
-        return False
-    return ConsentRecord.objects.filter(
-        pk=conversation.covered_by_id,
-        user_id=conversation.user_id,
-        decided_at__gte=state.opt_in_since.decided_at,
-    ).exists()
-
-
 def _safety_flag_set(*, conversation: Conversation, flagged_at: datetime | None) -> Conversation:
     # Imported here: conversations.services may call this module's enqueue hook.
+    from conversations.selectors import conversation_is_covered
     from conversations.services import conversation_retain_until
 
     now = timezone.now()
@@ -443,7 +418,7 @@ def _safety_flag_set(*, conversation: Conversation, flagged_at: datetime | None)
     locked.safety_flagged_at = flagged_at
     locked.retain_until = conversation_retain_until(
         last_activity_at=locked.last_activity_at,
-        covered=_conversation_is_covered(locked, now=now),
+        covered=conversation_is_covered(locked, now=now),
         safety_flagged=flagged_at is not None,
         now=now,
     )

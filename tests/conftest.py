@@ -1,6 +1,7 @@
 """Fixtures shared by every test package."""
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import PASSWORD, UserFactory
 
@@ -32,8 +33,6 @@ def client_logged_in(client, user):
 # --- Hypothesis profiles (training lifecycle property test) ----------------------------------
 # `pytest --hypothesis-profile=long` runs many more, longer interleavings; tests that bound
 # themselves for the normal suite check settings.get_current_profile_name().
-
-from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 hypothesis_settings.register_profile(
     "long", max_examples=500, stateful_step_count=80, deadline=None

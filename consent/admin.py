@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from .models import (
@@ -10,6 +10,7 @@ from .models import (
     Policy,
     UserConsentState,
 )
+from .services import variant_make_default
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -65,6 +66,15 @@ class ModalVariantAdmin(admin.ModelAdmin):
     ]
     list_filter = ["layout", "is_active", "is_default"]
     search_fields = ["key", "name", "headline"]
+    actions = ["make_default"]
+
+    @admin.action(description="Make the selected design the default", permissions=["change"])
+    def make_default(self, request: HttpRequest, queryset) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one design.", messages.ERROR)
+            return
+        variant = variant_make_default(queryset.get())
+        self.message_user(request, f"{variant} is now shown wherever no experiment picks a design.")
 
 
 @admin.register(ConsentRecord)

@@ -1,36 +1,48 @@
 """Reads for consent; the gate's one query lives here."""
 
 import enum
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.memo import ProcessMemo
+
 from .models import ConsentRecord, ModalVariant, Policy, Surface, UserConsentState
+
+# Policies and designs are a handful of rows read on every consent screen: each process
+# keeps them (config.memo; consent.apps clears them when one is saved).
+policies_memo = ProcessMemo(
+    "policies", lambda: list(Policy.objects.order_by("-effective_at", "-pk"))
+)
+variants_memo = ProcessMemo("variants", lambda: list(ModalVariant.objects.order_by("pk")))
 
 
 def current_policy(*, now: datetime | None = None) -> Policy | None:
-    """The latest policy already in effect."""
+    """The latest policy already in effect (shared by this process: do not modify it)."""
     now = now or timezone.now()
-    return Policy.objects.filter(effective_at__lte=now).order_by("-effective_at").first()
+    return next((p for p in policies_memo.get() if p.effective_at <= now), None)
+
+
+def variant_by_key(key: str) -> ModalVariant | None:
+    """A design by key, active or not, as this process last loaded it."""
+    return next((v for v in variants_memo.get() if v.key == key), None)
 
 
 def default_variant(surface: str) -> ModalVariant:
     """The design shown where no experiment picks one: the admin's default, else the setting."""
-    candidates = ModalVariant.objects.filter(is_active=True)
-    for variant in candidates.filter(is_default=True)[:1]:
-        if variant.offered_on(surface):
-            return variant
-    variant = candidates.filter(key=settings.CONSENT_DEFAULT_VARIANT_KEY).first()
-    if variant is not None and variant.offered_on(surface):
-        return variant
-    for variant in candidates.order_by("pk"):
-        if variant.offered_on(surface):
-            return variant
+    offered = [v for v in variants_memo.get() if v.offered_on(surface)]
+    chosen = (
+        next((v for v in offered if v.is_default), None)
+        or next((v for v in offered if v.key == settings.CONSENT_DEFAULT_VARIANT_KEY), None)
+        or next(iter(offered), None)
+    )
+    if chosen is not None:
+        return chosen
     raise ModalVariant.DoesNotExist(f"No active consent design is offered on {surface!r}.")
 
 
@@ -69,56 +81,31 @@ SESSION_DEFERRED_KEY = "consent_notice_deferred"
 DECIDED = "decided"
 
 
-# Hand-written because it runs on every request: the ORM spends longer compiling the two
-# correlated subqueries than the database spends answering them. One statement, one index
-# probe per table; the model fields come back converted through Policy.objects.raw().
-_GATE_SQL = """
-    SELECT p.*,
+# Hand-written because it runs on every request: the ORM spent longer compiling it than
+# the database spends answering it. One statement, one index probe per table.
+_USER_DECISION_SQL = """
+    SELECT
         (SELECT s.choice FROM consent_userconsentstate s
-            WHERE s.user_id = %s AND s.policy_id = p.id) AS user_choice,
+            WHERE s.user_id = %s AND s.policy_id = %s),
         (SELECT d.hidden_until FROM consent_noticedeferral d
-            WHERE d.user_id = %s AND d.policy_id = p.id
-            ORDER BY d.hidden_until DESC LIMIT 1) AS deferred_until
-    FROM consent_policy p
-    WHERE p.effective_at <= %s
-    ORDER BY p.effective_at DESC
-    LIMIT 1
+            WHERE d.user_id = %s AND d.policy_id = %s
+            ORDER BY d.hidden_until DESC LIMIT 1)
 """
 
 
-def _policy_with_user_decision(*, user_id: int, now: datetime) -> Policy | None:
-    """The current policy, annotated with the user's choice under it and "Not now" end."""
-    for policy in Policy.objects.raw(_GATE_SQL, [user_id, user_id, now]):
-        if isinstance(policy.deferred_until, str):  # SQLite hands back subquery text
-            policy.deferred_until = parse_datetime(policy.deferred_until)
-        if policy.deferred_until is not None and timezone.is_naive(policy.deferred_until):
-            policy.deferred_until = timezone.make_aware(policy.deferred_until, UTC)
-        return policy
-    return None
+def _user_decision(*, user_id: int, policy_id: int) -> tuple[str | None, datetime | None]:
+    """The user's choice under the policy, and when their latest "Not now" ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(_USER_DECISION_SQL, [user_id, policy_id, user_id, policy_id])
+        choice, deferred_until = cursor.fetchone()
+    if isinstance(deferred_until, str):  # SQLite hands back subquery text
+        deferred_until = parse_datetime(deferred_until)
+    if deferred_until is not None and timezone.is_naive(deferred_until):
+        deferred_until = timezone.make_aware(deferred_until, UTC)
+    return choice, deferred_until
 
-
-# Which policy is current is a function of time over a handful of rows that change a
-# few times a year: each process keeps the timeline for a minute, and saving a policy
-# clears it here at once (consent.apps wires the signal). A policy saved elsewhere with
-# an immediate effective time reaches this process within POLICY_TIMELINE_SECONDS.
-POLICY_TIMELINE_SECONDS = 60
-_policy_timeline_memo: tuple[float, list[tuple[int, datetime]]] | None = None
 
 SESSION_DECIDED_KEY = "consent_decided"
-
-
-def policy_timeline_forget(**_kwargs) -> None:
-    global _policy_timeline_memo
-    _policy_timeline_memo = None
-
-
-def _current_policy_id(now: datetime) -> int | None:
-    global _policy_timeline_memo
-    memo = _policy_timeline_memo
-    if memo is None or memo[0] < time.monotonic():
-        timeline = list(Policy.objects.order_by("-effective_at").values_list("pk", "effective_at"))
-        memo = _policy_timeline_memo = (time.monotonic() + POLICY_TIMELINE_SECONDS, timeline)
-    return next((pk for pk, effective_at in memo[1] if effective_at <= now), None)
 
 
 def gate_status(*, user, session=None, now: datetime | None = None) -> GateStatus:
@@ -130,21 +117,17 @@ def gate_status(*, user, session=None, now: datetime | None = None) -> GateStatu
     current policy, later requests need no query at all; anything else is looked up.
     """
     now = now or timezone.now()
-    decided_marker = {"user": user.pk, "policy": None}
-    if session is not None:
-        decided_marker["policy"] = _current_policy_id(now)
-        if (
-            decided_marker["policy"] is not None
-            and session.get(SESSION_DECIDED_KEY) == decided_marker
-        ):
-            return GateStatus(policy=None, choice=DECIDED, requirement=Requirement.NONE)
-    policy = _policy_with_user_decision(user_id=user.pk, now=now)
+    policy = current_policy(now=now)
     if policy is None:
         return GateStatus(policy=None, choice=None, requirement=Requirement.NONE)
-    if policy.user_choice:
-        if session is not None and decided_marker["policy"] == policy.pk:
+    decided_marker = {"user": user.pk, "policy": policy.pk}
+    if session is not None and session.get(SESSION_DECIDED_KEY) == decided_marker:
+        return GateStatus(policy=None, choice=DECIDED, requirement=Requirement.NONE)
+    choice, deferred_until = _user_decision(user_id=user.pk, policy_id=policy.pk)
+    if choice:
+        if session is not None:
             session[SESSION_DECIDED_KEY] = decided_marker
-        return GateStatus(policy=policy, choice=policy.user_choice, requirement=Requirement.NONE)
+        return GateStatus(policy=policy, choice=choice, requirement=Requirement.NONE)
     if user.date_joined >= policy.effective_at:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.FIRST_LOGIN)
     if now >= policy.decision_deadline:
@@ -153,7 +136,7 @@ def gate_status(*, user, session=None, now: datetime | None = None) -> GateStatu
     deferred_this_login = (
         session is not None and session.get(SESSION_DEFERRED_KEY) == policy.version
     )
-    deferred_recently = policy.deferred_until is not None and policy.deferred_until > now
+    deferred_recently = deferred_until is not None and deferred_until > now
     if deferred_this_login or deferred_recently:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.NONE)
     return GateStatus(policy=policy, choice=None, requirement=Requirement.NOTICE)

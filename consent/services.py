@@ -145,6 +145,18 @@ def choice_from_submission(*, variant: ModalVariant | None, decision: str, toggl
     raise ConsentError(errors.INVALID_CHOICE, code="invalid_choice")
 
 
+@transaction.atomic
+def variant_make_default(variant: ModalVariant) -> ModalVariant:
+    """Show this design wherever no experiment chooses one (at most one default, by constraint)."""
+    for previous in ModalVariant.objects.select_for_update().filter(is_default=True):
+        if previous.pk != variant.pk:
+            previous.is_default = False
+            previous.save(update_fields=["is_default"])  # save(), not update(): memos hear it
+    variant.is_default = True
+    variant.save(update_fields=["is_default"])
+    return variant
+
+
 def _lock_user(user) -> None:
     """Serialise one user's decisions: the user row is always locked first."""
     get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()

@@ -32,6 +32,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 
+from config.memo import ProcessMemo
 from consent.models import Choice, ConsentRecord, Policy
 from consent.selectors import current_policy
 
@@ -73,17 +74,25 @@ def audience_includes(*, experiment: Experiment, user, policy: Policy | None = N
     return is_new if experiment.audience == Audience.NEW_USERS else not is_new
 
 
+# Every consent screen asks which experiment is running on its surface; the answer changes
+# a few times a month. Each process keeps the running experiments for a minute, as
+# GrowthBook's SDKs cache their feature definitions (60 s by default); a launch, pause,
+# stop or phase change made in this process clears it at once (experiments.apps).
+running_experiments_memo = ProcessMemo(
+    "running-experiments",
+    lambda: list(
+        Experiment.objects.filter(status=ExperimentStatus.RUNNING).order_by("starts_at", "pk")
+    ),
+)
+
+
 def running_experiment_for(*, user, surface: str) -> Experiment | None:
     """The running experiment on this surface whose audience includes the user, if any.
 
     Launch validation keeps running audiences on one surface from overlapping, so
     at most one matches; the oldest wins should that ever be violated.
     """
-    candidates = list(
-        Experiment.objects.filter(status=ExperimentStatus.RUNNING, surface=surface).order_by(
-            "starts_at", "pk"
-        )
-    )
+    candidates = [e for e in running_experiments_memo.get() if e.surface == surface]
     if not candidates:
         return None
     policy = None

@@ -37,7 +37,7 @@ from .models import (
     ExperimentSurface,
     Exposure,
 )
-from .selectors import running_experiment_for
+from .selectors import running_experiment_for, running_experiments_memo
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,15 @@ def _assigned_arm(*, experiment: Experiment, user) -> Arm | None:
     )
     if existing is not None:
         return existing.arm
-    phase = ExperimentPhase.objects.get(experiment=experiment, number=experiment.phase)
+    phase = ExperimentPhase.objects.select_related("experiment").get(
+        experiment=experiment, number=experiment.phase
+    )
+    live = phase.experiment
+    if live.status != ExperimentStatus.RUNNING or live.phase != phase.number:
+        # This process's memo of running experiments predates a pause, stop or new phase
+        # made elsewhere: assign nobody into it, and load the list afresh next time.
+        running_experiments_memo.forget()
+        return None
     arms = list(experiment.arms.select_related("variant"))
     index = assign_arm(
         seed=phase.seed,

@@ -39,13 +39,13 @@ hypothesis_settings.register_profile(
 )
 
 
-# --- Consent gate: the per-process policy timeline must not outlive a test's rollback ----
+# --- Per-process memos (config.memo) must not outlive a test's rollback ----------------
 
 
 @pytest.fixture(autouse=True)
-def _fresh_policy_timeline():
-    from consent.selectors import policy_timeline_forget
+def _fresh_process_memos():
+    from config.memo import ProcessMemo
 
-    policy_timeline_forget()
+    ProcessMemo.forget_all()
     yield
-    policy_timeline_forget()
+    ProcessMemo.forget_all()

@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from consent.models import ConsentRecord, ModalVariant, Policy
+from consent.services import variant_make_default
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,8 +33,7 @@ def make_policy(*, deadline_passed: bool = False) -> Policy:
 
 
 def use_design(key: str) -> None:
-    ModalVariant.objects.update(is_default=False)
-    ModalVariant.objects.filter(key=key).update(is_default=True)
+    variant_make_default(ModalVariant.objects.get(key=key))
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.models import ModalVariant
+from consent.services import variant_make_default
 
 from .factories import PolicyFactory
 
@@ -39,11 +40,7 @@ def use_variant(db):
     """Make the given design the default one shown."""
 
     def use(key: str) -> ModalVariant:
-        ModalVariant.objects.update(is_default=False)
-        chosen = ModalVariant.objects.get(key=key)
-        chosen.is_default = True
-        chosen.save(update_fields=["is_default"])
-        return chosen
+        return variant_make_default(ModalVariant.objects.get(key=key))
 
     return use
 

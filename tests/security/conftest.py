@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from consent.models import ModalVariant
+from consent.services import variant_make_default
 from tests.consent.factories import PolicyFactory
 from tests.factories import UserFactory
 
@@ -35,8 +36,6 @@ def existing_user(policy):
 @pytest.fixture
 def use_design(db):
     def use(key: str) -> ModalVariant:
-        ModalVariant.objects.update(is_default=False)
-        ModalVariant.objects.filter(key=key).update(is_default=True)
-        return ModalVariant.objects.get(key=key)
+        return variant_make_default(ModalVariant.objects.get(key=key))
 
     return use

@@ -14,6 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from consent.models import ConsentRecord, ModalVariant, Policy
+from consent.services import variant_make_default
 from experiments.services import experiment_launch
 from tests.experiments.factories import ArmFactory, ExperimentFactory
 
@@ -57,8 +58,7 @@ def make_policy() -> Policy:
 
 
 def use_design(key: str) -> None:
-    ModalVariant.objects.update(is_default=False)
-    ModalVariant.objects.filter(key=key).update(is_default=True)
+    variant_make_default(ModalVariant.objects.get(key=key))
 
 
 def test_the_detector_reports_an_inline_style_the_policy_blocks(page, live_server, csp_violations):

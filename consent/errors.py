@@ -10,6 +10,10 @@ POLICY_SUPERSEDED = "A newer version of the data policy has been published. Relo
 VARIANT_NOT_OFFERED = (
     "This consent design is not offered to you here. Reload the page and decide again."
 )
+DESIGN_CHANGED = (
+    "The wording of this screen was updated while you had it open, so nothing was recorded. "
+    "Reload the page to read the current version and decide again."
+)
 INVALID_CHOICE = "Choose one of the buttons in the form to record your decision."
 NO_POLICY = "There is no data policy in effect yet, so there is nothing to decide."
 DEFER_PAST_DEADLINE = "The deadline to decide has passed, so this notice can no longer be postponed. Please choose now."

@@ -5,6 +5,7 @@ consent later (GDPR Art. 7(1)), laid out after ISO/IEC TS 27560.
 """
 
 import hashlib
+import json
 import uuid
 from datetime import timedelta
 
@@ -115,6 +116,11 @@ class ModalVariant(models.Model):
 
     def offered_on(self, surface: str) -> bool:
         return self.is_active and (not self.surfaces or surface in self.surfaces)
+
+    def snapshot_digest(self) -> str:
+        """Fingerprint of ``snapshot()``: signed into each form, checked when it comes back."""
+        canonical = json.dumps(self.snapshot(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
     def snapshot(self) -> dict:
         """The copy exactly as shown, frozen into the record that it produced."""

@@ -34,7 +34,7 @@ from .models import (
     UsedFormKey,
     UserConsentState,
 )
-from .selectors import SESSION_DEFERRED_KEY, current_policy
+from .selectors import SESSION_DEFERRED_KEY, current_policy, variant_by_key, variants_memo
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ class DecisionForm:
     policy_version: str
     surface: str
     variant_key: str | None
+    variant_digest: str | None  # ModalVariant.snapshot_digest() of the copy rendered
     arm_id: int | None
     shown_at: datetime
 
@@ -80,6 +81,7 @@ class DecisionForm:
                 "p": self.policy_version,
                 "s": self.surface,
                 "v": self.variant_key,
+                "d": self.variant_digest,
                 "a": self.arm_id,
                 "t": self.shown_at.isoformat(),
             },
@@ -98,6 +100,7 @@ def decision_form_issue(
         policy_version=policy.version,
         surface=surface,
         variant_key=variant.key if variant else None,
+        variant_digest=variant.snapshot_digest() if variant else None,
         arm_id=arm.pk if arm else None,
         shown_at=timezone.now(),
     )
@@ -118,6 +121,7 @@ def decision_form_load(token: str, *, user) -> DecisionForm:
             policy_version=str(data["p"]),
             surface=str(data["s"]),
             variant_key=data["v"],
+            variant_digest=data.get("d"),
             arm_id=data["a"],
             shown_at=parse_datetime(data["t"]),
         )
@@ -388,6 +392,27 @@ class Submission:
     learn_more_opened: bool = False
 
 
+def _variant_as_shown(form: DecisionForm) -> ModalVariant | None:
+    """The design the form was rendered with, exactly as it read then, or ConsentError.
+
+    The record freezes the design's copy as evidence of what the person saw, so a form
+    rendered before an admin edited the wording is refused rather than recorded with
+    wording the person never read.
+    """
+    if not form.variant_key:
+        return None
+    variant = variant_by_key(form.variant_key)
+    if variant is None or variant.snapshot_digest() != form.variant_digest:
+        # This process's memo may be older than the one that rendered the form.
+        variants_memo.forget()
+        variant = ModalVariant.objects.filter(key=form.variant_key).first()
+        if variant is None:
+            raise ConsentError(errors.FORM_TAMPERED, code="form_tampered")
+        if variant.snapshot_digest() != form.variant_digest:
+            raise ConsentError(errors.DESIGN_CHANGED, status=409, code="design_changed")
+    return variant
+
+
 def _form_targets(form: DecisionForm) -> tuple[Policy, ModalVariant | None, object | None]:
     from experiments.models import Arm
     from experiments.services import arm_offered
@@ -399,10 +424,10 @@ def _form_targets(form: DecisionForm) -> tuple[Policy, ModalVariant | None, obje
         if Policy.objects.filter(version=form.policy_version).exists():
             raise ConsentError(errors.POLICY_SUPERSEDED, status=409, code="policy_superseded")
         raise ConsentError(errors.FORM_TAMPERED, code="form_tampered")
+    variant = _variant_as_shown(form)
     try:
-        variant = ModalVariant.objects.get(key=form.variant_key) if form.variant_key else None
         arm = Arm.objects.get(pk=form.arm_id) if form.arm_id else None
-    except (ModalVariant.DoesNotExist, Arm.DoesNotExist) as exc:
+    except Arm.DoesNotExist as exc:
         raise ConsentError(errors.FORM_TAMPERED, code="form_tampered") from exc
     if arm is not None and arm.variant_id != getattr(variant, "pk", None):
         raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")

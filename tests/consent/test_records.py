@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent import errors
-from consent.models import ConsentRecord, UserConsentState
-from consent.services import FORM_SALT, consent_chains_verify
+from consent.models import ConsentRecord, ModalVariant, UserConsentState
+from consent.selectors import current_policy
+from consent.services import FORM_SALT, consent_chains_verify, decision_form_issue
 
 from .conftest import form_token
 from .factories import PolicyFactory
@@ -202,6 +203,7 @@ def test_form_issued_for_a_variant_not_offered_is_refused(client, new_user, use_
             "p": ConsentRecord._meta.get_field("policy").related_model.objects.get().version,
             "s": "first_login",
             "v": "two_buttons",
+            "d": chosen.snapshot_digest(),
             "a": None,
             "t": timezone.now().isoformat(),
         },
@@ -212,6 +214,7 @@ def test_form_issued_for_a_variant_not_offered_is_refused(client, new_user, use_
     response = client.post(reverse("consent:decide"), {"form_token": forged, "decision": "opt_in"})
 
     assert response.status_code == 400
+    assert errors.VARIANT_NOT_OFFERED in response.content.decode()
     assert not ConsentRecord.objects.exists()
 
 
@@ -334,3 +337,54 @@ def _tamper(record: ConsentRecord, **changes) -> None:
         )
         for sql in create:
             cursor.execute(sql)
+
+
+# --- The copy a record freezes is the copy the form was rendered with --------------------
+
+
+def test_a_form_rendered_before_the_wording_changed_is_refused(client, new_user, use_variant):
+    design = use_variant("two_buttons")
+    client.force_login(new_user)
+    token = form_token(client)
+    design.headline = "Reworded while the form was open"
+    design.save(update_fields=["headline"])
+
+    response = client.post(reverse("consent:decide"), {"form_token": token, "decision": "opt_in"})
+
+    assert response.status_code == 409
+    assert errors.DESIGN_CHANGED in response.content.decode()
+    assert not ConsentRecord.objects.exists()
+    decide(client, "opt_in")  # a freshly rendered form records the new wording
+    assert ConsentRecord.objects.get().shown["headline"] == "Reworded while the form was open"
+
+
+def test_a_form_rendered_by_a_process_with_newer_wording_records_that_wording(
+    client, new_user, use_variant
+):
+    design = use_variant("two_buttons")
+    client.force_login(new_user)
+    form_token(client)  # this process's memo of designs now holds the old wording
+    # Another process's edit: no signal reaches this process's memo.
+    ModalVariant.objects.filter(pk=design.pk).update(headline="Newer wording")
+    newer = ModalVariant.objects.get(pk=design.pk)
+    token = decision_form_issue(
+        user=new_user, policy=current_policy(), surface="first_login", variant=newer
+    ).token()
+
+    response = client.post(reverse("consent:decide"), {"form_token": token, "decision": "opt_out"})
+
+    assert response.status_code == 302
+    assert ConsentRecord.objects.get().shown["headline"] == "Newer wording"
+
+
+def test_a_form_without_the_design_fingerprint_is_refused(client, new_user, use_variant):
+    use_variant("two_buttons")
+    client.force_login(new_user)
+    data = signing.loads(form_token(client), salt=FORM_SALT)
+    del data["d"]
+    token = signing.dumps(data, salt=FORM_SALT, compress=True)
+
+    response = client.post(reverse("consent:decide"), {"form_token": token, "decision": "opt_in"})
+
+    assert response.status_code == 409
+    assert not ConsentRecord.objects.exists()

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from experiments.hashing import assign_arm
-from experiments.models import Assignment, ExperimentPhase
+from experiments.models import Assignment, Experiment, ExperimentPhase, ExperimentStatus
+from experiments.selectors import running_experiments_memo
 from experiments.services import (
     arm_offered,
     choose_variant,
@@ -191,3 +192,17 @@ def test_arm_is_offered_only_to_users_assigned_to_it(running_experiment, us_newc
     assert arm_offered(user, mine)
     assert not arm_offered(user, other)
     assert not arm_offered(us_newcomer(), mine)
+
+
+def test_a_process_that_missed_a_pause_assigns_nobody_and_reloads(running_experiment, us_newcomer):
+    experiment = running_experiment()
+    choose_variant(us_newcomer(), "first_login")  # this process now remembers it as running
+    # Paused by another process: no signal reaches this process's memo.
+    Experiment.objects.filter(pk=experiment.pk).update(status=ExperimentStatus.PAUSED)
+    newcomer = us_newcomer()
+
+    choice = choose_variant(newcomer, "first_login")
+
+    assert choice.arm is None
+    assert not Assignment.objects.filter(user=newcomer).exists()
+    assert running_experiments_memo.get() == []

@@ -1,6 +1,6 @@
 """Load test: what the consent machinery costs against baselines measured in the same run.
 
-    python bench/load.py [--seconds 8] [--rounds 3] [--connections 8]
+    python bench/load.py [--seconds 8] [--rounds 3] [--connections 8] [--only gate popup posts]
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/bench_load;
 the database is dropped and recreated) and wrk. gunicorn serves bench.settings (DEBUG off,
@@ -189,15 +189,25 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def measure_gate(url: str, cookie: str, *, seconds: int, rounds: int) -> tuple[float, float]:
+    """Both sides served at once by their own gunicorn (idle while the other is loaded),
+    so neither side pays for a cold start inside its measurement."""
     results = {"on": [], "off": []}
-    for round_number in range(rounds):
-        order = ["on", "off"] if round_number % 2 == 0 else ["off", "on"]
-        for side in order:
-            with Server(port=PORT, env={"DATABASE_URL": url, "BENCH_GATE": side}):
-                wrk(f"{BASE}/conversations/", seconds=2, cookie=cookie)  # warm up
-                rps = wrk(f"{BASE}/conversations/", seconds=seconds, cookie=cookie)
-            results[side].append(rps)
-            print(f"  round {round_number + 1}: gate {side:<3} {rps:8.1f} req/s", flush=True)
+    ports = {"on": PORT, "off": PORT + 1}
+    servers = {
+        side: Server(port=port, env={"DATABASE_URL": url, "BENCH_GATE": side})
+        for side, port in ports.items()
+    }
+    with servers["on"], servers["off"]:
+        for port in ports.values():  # warm up both
+            wrk(f"http://127.0.0.1:{port}/conversations/", seconds=2, cookie=cookie)
+        for round_number in range(rounds):
+            order = ["on", "off"] if round_number % 2 == 0 else ["off", "on"]
+            for side in order:
+                rps = wrk(
+                    f"http://127.0.0.1:{ports[side]}/conversations/", seconds=seconds, cookie=cookie
+                )
+                results[side].append(rps)
+                print(f"  round {round_number + 1}: gate {side:<3} {rps:8.1f} req/s", flush=True)
     return median(results["on"]), median(results["off"])
 
 
@@ -308,60 +318,73 @@ def main() -> None:
     parser.add_argument(
         "--pool", type=int, default=None, help="users per decision round (default: calibrated)"
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["gate", "popup", "posts"],
+        default=["gate", "popup", "posts"],
+        help="measure only these pairs (default: all three)",
+    )
     args = parser.parse_args()
 
     url = database_url("bench_load")
     recreate_database(url)
     django_setup(url)
     product_cookie = gate.prepare()  # migrates; a decided user with 20 conversations
-    queries = gate.queries_per_request(product_cookie)
+    lines, problems = [], []
 
-    print("1. product page, consent gate on vs off", flush=True)
-    gate_on, gate_off = measure_gate(url, product_cookie, seconds=args.seconds, rounds=args.rounds)
+    if "gate" in args.only:
+        queries = gate.queries_per_request(product_cookie)
+        print("1. product page, consent gate on vs off", flush=True)
+        on, off = measure_gate(url, product_cookie, seconds=args.seconds, rounds=args.rounds)
+        lines.append(
+            f"queries per product-page request: gate on {queries['gate on']}, "
+            f"gate off {queries['gate off']}"
+        )
+        lines.append(
+            f"product page   gate on {on:8.1f} req/s, gate off {off:8.1f} req/s: "
+            f"ratio {on / off:.3f}  (target >= 0.95)"
+        )
 
     with Server(port=PORT, env={"DATABASE_URL": url, "BENCH_GATE": "on"}):
-        print("2. consent pop-up vs minimal page", flush=True)
-        popup, minimal = measure_popup(
-            undecided_user_cookie(),
-            seconds=args.seconds,
-            rounds=args.rounds,
-            connections=args.connections,
-        )
-        print("3. decision POSTs vs one-row insert POSTs", flush=True)
-        decision, insert, submitted = measure_posts(
-            url,
-            seconds=args.seconds,
-            rounds=args.rounds,
-            connections=args.connections,
-            pool_size=args.pool,
-        )
-        print("4. every submitted decision, replayed and checked", flush=True)
-        problems = verify_decisions(submitted)
+        if "popup" in args.only:
+            print("2. consent pop-up vs minimal page", flush=True)
+            popup, minimal = measure_popup(
+                undecided_user_cookie(),
+                seconds=args.seconds,
+                rounds=args.rounds,
+                connections=args.connections,
+            )
+            lines.append(
+                f"consent pop-up {popup:8.1f} req/s, minimal page {minimal:8.1f} req/s: "
+                f"ratio {popup / minimal:.3f}  (target >= 0.80)"
+            )
+        if "posts" in args.only:
+            print("3. decision POSTs vs one-row insert POSTs", flush=True)
+            decision, insert, submitted = measure_posts(
+                url,
+                seconds=args.seconds,
+                rounds=args.rounds,
+                connections=args.connections,
+                pool_size=args.pool,
+            )
+            lines.append(
+                f"decision POST  {decision:8.1f} req/s, one-row insert {insert:8.1f} req/s: "
+                f"ratio {decision / insert:.3f}  (target >= 0.50)"
+            )
+            print("4. every submitted decision, replayed and checked", flush=True)
+            problems = verify_decisions(submitted)
+            lines.append(
+                "decisions: "
+                + (
+                    "PASS every submitted decision recorded exactly once; every chain verifies"
+                    if not problems
+                    else "FAIL " + "; ".join(problems)
+                )
+            )
 
     print()
-    print(
-        f"queries per product-page request: gate on {queries['gate on']}, gate off {queries['gate off']}"
-    )
-    print(
-        f"product page   gate on {gate_on:8.1f} req/s, gate off {gate_off:8.1f} req/s: "
-        f"ratio {gate_on / gate_off:.3f}  (target >= 0.95)"
-    )
-    print(
-        f"consent pop-up {popup:8.1f} req/s, minimal page {minimal:8.1f} req/s: "
-        f"ratio {popup / minimal:.3f}  (target >= 0.80)"
-    )
-    print(
-        f"decision POST  {decision:8.1f} req/s, one-row insert {insert:8.1f} req/s: "
-        f"ratio {decision / insert:.3f}  (target >= 0.50)"
-    )
-    print(
-        "decisions: "
-        + (
-            "PASS every submitted decision recorded exactly once; every chain verifies"
-            if not problems
-            else "FAIL " + "; ".join(problems)
-        )
-    )
+    print("\n".join(lines))
     if problems:
         sys.exit(1)
 

@@ -1,6 +1,10 @@
 """Template context for the consent surfaces (reads plus a freshly issued form)."""
 
+import hashlib
+import json
+
 from django.http import HttpRequest
+from django.utils import timezone
 
 from experiments.services import choose_variant, exposure_record
 
@@ -24,6 +28,14 @@ def policy_facts(policy: Policy) -> dict:
     }
 
 
+def _dialog_key(policy: Policy, facts: dict, variant_digest: str | None, surface: str) -> str:
+    """Identifies everything the dialog's copy is rendered from (templates/consent/decide.html)."""
+    parts = [policy.pk, policy.version, policy.title, policy.decision_deadline.isoformat()]
+    parts += [facts["opt_in_period"], facts["opt_out_period"], variant_digest, surface]
+    parts.append(timezone.get_current_timezone_name())  # the deadline is shown in local time
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
 def decision_context(
     request: HttpRequest, *, policy: Policy, surface: str, next_url: str = ""
 ) -> dict:
@@ -33,11 +45,13 @@ def decision_context(
     form = decision_form_issue(
         user=request.user, policy=policy, surface=surface, variant=chosen.variant, arm=chosen.arm
     )
+    facts = policy_facts(policy)
     return {
         "policy": policy,
-        "facts": policy_facts(policy),
+        "facts": facts,
         "variant": chosen.variant,
         "surface": surface,
+        "dialog_key": _dialog_key(policy, facts, form.variant_digest, surface),
         "form_token": form.token(),
         "deferrable": surface == Surface.EXISTING_NOTICE,
         "blocking": surface in (Surface.FIRST_LOGIN, Surface.DEADLINE_GATE),

@@ -44,8 +44,11 @@ hypothesis_settings.register_profile(
 
 @pytest.fixture(autouse=True)
 def _fresh_process_memos():
+    from django.core.cache import caches
+
     from config.memo import ProcessMemo
 
     ProcessMemo.forget_all()
+    caches["fragments"].clear()
     yield
     ProcessMemo.forget_all()

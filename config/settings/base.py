@@ -104,7 +104,17 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Cache: Redis when CACHE_URL or REDIS_URL is set (shared by every web process, so the API's
 # per-token rate limit holds across them); per-process local memory otherwise.
-CACHES = {"default": env.cache("CACHE_URL", default=env("REDIS_URL", default="locmemcache://"))}
+CACHES = {
+    "default": env.cache("CACHE_URL", default=env("REDIS_URL", default="locmemcache://")),
+    # Rendered template fragments keyed by everything they show (the consent dialog's
+    # copy): process-local, since a round trip to Redis would cost what it saves.
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
+}
 # Requests per token per window for the consent API (django-ratelimit syntax, e.g. 600/m).
 API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/m")
 

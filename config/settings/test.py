@@ -37,4 +37,10 @@ LOGGING = {
 }
 WHITENOISE_AUTOREFRESH = True
 # Process memory, never a Redis that REDIS_URL/CACHE_URL may point at: tests clear the cache.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+    },
+}

@@ -148,7 +148,10 @@ class ConsentRecord(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_records"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="consent_records",
+        db_index=False,  # the (user, decided_at) index below serves user look-ups
     )
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="records")
     policy_digest = models.CharField(max_length=64)

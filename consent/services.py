@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -162,8 +162,79 @@ def variant_make_default(variant: ModalVariant) -> ModalVariant:
 
 
 def _lock_user(user) -> None:
-    """Serialise one user's decisions: the user row is always locked first."""
-    get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+    """Serialise one user's decisions: the user row is always locked first.
+
+    Its own statement: a read that waited for this lock must start after it is granted,
+    or under READ COMMITTED it would see the user's chain as it was before the wait.
+    """
+    User = get_user_model()
+    sql = f"SELECT 1 FROM {User._meta.db_table} WHERE {User._meta.pk.column} = %s"
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+
+
+@dataclass(frozen=True)
+class ChainTip:
+    """What a new record links to: the user's latest record (a ConsentRecord fits too)."""
+
+    pk: uuid.UUID
+    record_hash: str
+
+
+@dataclass(frozen=True)
+class DecisionBasis:
+    """Everything a decision reads, once the user's lock is held."""
+
+    form_used_by: uuid.UUID | None  # the record that already spent this form key
+    form_deferred: bool  # the key was spent on "Not now"
+    state_policy_id: int | None
+    state_choice: str | None
+    opt_in_since_id: uuid.UUID | None
+    previous: ChainTip | None
+    open_lockout: bool
+    has_conversations: bool
+
+
+# Hand-written for the same reason as the gate's query (consent.selectors): one statement
+# instead of five ORM queries, whose compiling cost more than the database's answering.
+_DECISION_BASIS_SQL = """
+    SELECT
+        (SELECT r.id FROM consent_consentrecord r WHERE r.form_key = %(key)s),
+        EXISTS (SELECT 1 FROM consent_usedformkey k WHERE k.key = %(key)s),
+        s.policy_id, s.choice, s.opt_in_since_id, s.latest_record_id, latest.record_hash,
+        EXISTS (SELECT 1 FROM consent_lockout l
+                WHERE l.user_id = %(user)s AND l.policy_id = %(policy)s
+                  AND l.resolved_at IS NULL),
+        EXISTS (SELECT 1 FROM conversations_conversation c
+                WHERE c.user_id = %(user)s AND c.deleted_by_user_at IS NULL)
+    FROM (SELECT 1) AS one
+    LEFT JOIN consent_userconsentstate s ON s.user_id = %(user)s
+    LEFT JOIN consent_consentrecord latest ON latest.id = s.latest_record_id
+"""
+
+
+def _uuid(value) -> uuid.UUID | None:
+    # PostgreSQL hands back UUIDs; SQLite stores them as 32 hex characters.
+    return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(value)
+
+
+def _decision_basis(*, user_id: int, policy_id: int, form_key: str) -> DecisionBasis:
+    with connection.cursor() as cursor:
+        cursor.execute(_DECISION_BASIS_SQL, {"key": form_key, "user": user_id, "policy": policy_id})
+        row = cursor.fetchone()
+    (used_by, deferred, policy, choice, opt_in_since, latest_id, latest_hash, lockout, chats) = row
+    return DecisionBasis(
+        form_used_by=_uuid(used_by),
+        form_deferred=bool(deferred),
+        state_policy_id=policy,
+        state_choice=choice,
+        opt_in_since_id=_uuid(opt_in_since),
+        previous=ChainTip(_uuid(latest_id), latest_hash) if latest_id else None,
+        open_lockout=bool(lockout),
+        has_conversations=bool(chats),
+    )
 
 
 def consent_record_build(
@@ -175,7 +246,7 @@ def consent_record_build(
     shown_at: datetime,
     decided_at: datetime,
     form_key: str,
-    previous: ConsentRecord | None,
+    previous: ConsentRecord | ChainTip | None,
     variant: ModalVariant | None = None,
     arm=None,
     toggle_touched: bool = False,
@@ -212,7 +283,7 @@ def consent_record_build(
         user_agent=user_agent,
         locale=locale,
         jurisdiction=jurisdiction,
-        previous=previous,
+        previous_id=previous.pk if previous else None,
     )
     record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
     return record
@@ -255,15 +326,14 @@ def consent_record_create(
     _lock_user(user)
     # Read the clock only once the user's lock is held, so decided_at order is chain order.
     now = timezone.now()
-    existing = ConsentRecord.objects.filter(form_key=form_key).first()
-    if existing is not None or UsedFormKey.objects.filter(key=form_key).exists():
+    basis = _decision_basis(user_id=user.pk, policy_id=policy.pk, form_key=form_key)
+    if basis.form_used_by is not None or basis.form_deferred:
+        existing = ConsentRecord.objects.filter(pk=basis.form_used_by).first()
         if existing is not None and existing.user_id == user.pk and existing.choice == choice:
             return existing
         raise ConsentError(errors.FORM_ALREADY_USED, status=409, code="form_already_used")
 
     context = context or RequestContext()
-    state = UserConsentState.objects.filter(user=user).select_related("latest_record").first()
-    previous = state.latest_record if state else None
     record = consent_record_build(
         user_id=user.pk,
         policy=policy,
@@ -276,7 +346,7 @@ def consent_record_create(
         shown_at=min(shown_at, now),
         decided_at=now,
         form_key=form_key,
-        previous=previous,
+        previous=basis.previous,
         ip_hash=context.ip_hash,
         user_agent=context.user_agent,
         locale=context.locale,
@@ -288,34 +358,37 @@ def consent_record_create(
     record.save(force_insert=True)
 
     continuing_opt_in = (
-        state is not None
-        and state.policy_id == policy.pk
-        and state.choice == Choice.OPT_IN
+        basis.state_policy_id == policy.pk
+        and basis.state_choice == Choice.OPT_IN
         and choice == Choice.OPT_IN
     )
-    opt_in_since = (
-        (state.opt_in_since if continuing_opt_in else record) if choice == Choice.OPT_IN else None
+    opt_in_since_id = None
+    if choice == Choice.OPT_IN:
+        opt_in_since_id = basis.opt_in_since_id if continuing_opt_in else record.pk
+    # One upsert, whether this is the user's first decision or a change.
+    UserConsentState.objects.bulk_create(
+        [
+            UserConsentState(
+                user_id=user.pk,
+                policy=policy,
+                choice=choice,
+                latest_record_id=record.pk,
+                opt_in_since_id=opt_in_since_id,
+                decided_at=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["policy", "choice", "latest_record", "opt_in_since", "decided_at"],
     )
-    state_fields = {
-        "policy": policy,
-        "choice": choice,
-        "latest_record": record,
-        "opt_in_since": opt_in_since,
-        "decided_at": now,
-    }
-    if state is None:
-        UserConsentState.objects.create(user=user, **state_fields)
-    else:
-        UserConsentState.objects.filter(user=user).update(**state_fields)
-    Lockout.objects.filter(user=user, policy=policy, resolved_at__isnull=True).update(
-        resolved_at=now
-    )
+    if basis.open_lockout:
+        Lockout.objects.filter(user=user, policy=policy, resolved_at__isnull=True).update(
+            resolved_at=now
+        )
+    if basis.has_conversations:
+        from conversations.services import conversation_retention_recompute_for_user
 
-    from conversations.services import conversation_retention_recompute_for_user
-
-    conversation_retention_recompute_for_user(
-        user=user, now=now, policy=policy, opt_in_since=opt_in_since
-    )
+        conversation_retention_recompute_for_user(user=user, now=now, policy=policy)
     logger.info(
         "consent decision recorded",
         extra={

@@ -6,7 +6,7 @@ import pytest
 from django.core import signing
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,12 @@ from django.utils import timezone
 from consent import errors
 from consent.models import ConsentRecord, ModalVariant, UserConsentState
 from consent.selectors import current_policy
-from consent.services import FORM_SALT, consent_chains_verify, decision_form_issue
+from consent.services import (
+    FORM_SALT,
+    consent_chains_verify,
+    consent_record_build,
+    decision_form_issue,
+)
 
 from .conftest import form_token
 from .factories import PolicyFactory
@@ -388,3 +393,25 @@ def test_a_form_without_the_design_fingerprint_is_refused(client, new_user, use_
 
     assert response.status_code == 409
     assert not ConsentRecord.objects.exists()
+
+
+def test_the_database_refuses_a_second_chain_start_for_a_user(client, new_user, use_variant):
+    use_variant("two_buttons")
+    client.force_login(new_user)
+    decide(client, "opt_in")
+    first = ConsentRecord.objects.get()
+    fork = consent_record_build(
+        user_id=new_user.pk,
+        policy=first.policy,
+        choice="opt_out",
+        surface="settings",
+        shown_at=first.decided_at,
+        decided_at=first.decided_at,
+        form_key="f" * 32,
+        previous=None,  # a second genesis: two chains for one person
+    )
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fork.save(force_insert=True)
+
+    assert ConsentRecord.objects.count() == 1

@@ -188,13 +188,15 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def measure_gate(url: str, cookie: str, *, seconds: int, rounds: int) -> tuple[float, float]:
+def measure_gate(
+    url: str, cookie: str, *, seconds: int, rounds: int, workers: int
+) -> tuple[float, float]:
     """Both sides served at once by their own gunicorn (idle while the other is loaded),
     so neither side pays for a cold start inside its measurement."""
     results = {"on": [], "off": []}
     ports = {"on": PORT, "off": PORT + 1}
     servers = {
-        side: Server(port=port, env={"DATABASE_URL": url, "BENCH_GATE": side})
+        side: Server(port=port, env={"DATABASE_URL": url, "BENCH_GATE": side}, workers=workers)
         for side, port in ports.items()
     }
     with servers["on"], servers["off"]:
@@ -316,6 +318,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="gunicorn sync workers (default 2, one per core here; 4 measured lower on both sides)",
+    )
+    parser.add_argument(
         "--pool", type=int, default=None, help="users per decision round (default: calibrated)"
     )
     parser.add_argument(
@@ -336,7 +344,9 @@ def main() -> None:
     if "gate" in args.only:
         queries = gate.queries_per_request(product_cookie)
         print("1. product page, consent gate on vs off", flush=True)
-        on, off = measure_gate(url, product_cookie, seconds=args.seconds, rounds=args.rounds)
+        on, off = measure_gate(
+            url, product_cookie, seconds=args.seconds, rounds=args.rounds, workers=args.workers
+        )
         lines.append(
             f"queries per product-page request: gate on {queries['gate on']}, "
             f"gate off {queries['gate off']}"
@@ -346,7 +356,7 @@ def main() -> None:
             f"ratio {on / off:.3f}  (target >= 0.95)"
         )
 
-    with Server(port=PORT, env={"DATABASE_URL": url, "BENCH_GATE": "on"}):
+    with Server(port=PORT, env={"DATABASE_URL": url, "BENCH_GATE": "on"}, workers=args.workers):
         if "popup" in args.only:
             print("2. consent pop-up vs minimal page", flush=True)
             popup, minimal = measure_popup(

@@ -81,9 +81,13 @@ SESSION_DEFERRED_KEY = "consent_notice_deferred"
 DECIDED = "decided"
 
 
-# Hand-written because it runs on every request: the ORM spent longer compiling it than
-# the database spends answering it. One statement, one index probe per table.
-_USER_DECISION_SQL = """
+# Hand-written because it runs on every request: the ORM spent longer compiling these than
+# the database spends answering them. One statement, one index probe per table.
+_USER_CHOICE_SQL = """
+    SELECT s.choice, NULL FROM consent_userconsentstate s
+    WHERE s.user_id = %s AND s.policy_id = %s
+"""
+_USER_CHOICE_AND_DEFERRAL_SQL = """
     SELECT
         (SELECT s.choice FROM consent_userconsentstate s
             WHERE s.user_id = %s AND s.policy_id = %s),
@@ -93,11 +97,20 @@ _USER_DECISION_SQL = """
 """
 
 
-def _user_decision(*, user_id: int, policy_id: int) -> tuple[str | None, datetime | None]:
-    """The user's choice under the policy, and when their latest "Not now" ends."""
+def _user_decision(
+    *, user_id: int, policy_id: int, may_defer: bool
+) -> tuple[str | None, datetime | None]:
+    """The user's choice under the policy, and when their latest "Not now" ends.
+
+    Only existing users see the deferrable notice; for anyone else the deferral is not
+    looked up at all.
+    """
     with connection.cursor() as cursor:
-        cursor.execute(_USER_DECISION_SQL, [user_id, policy_id, user_id, policy_id])
-        choice, deferred_until = cursor.fetchone()
+        if may_defer:
+            cursor.execute(_USER_CHOICE_AND_DEFERRAL_SQL, [user_id, policy_id, user_id, policy_id])
+        else:
+            cursor.execute(_USER_CHOICE_SQL, [user_id, policy_id])
+        choice, deferred_until = cursor.fetchone() or (None, None)
     if isinstance(deferred_until, str):  # SQLite hands back subquery text
         deferred_until = parse_datetime(deferred_until)
     if deferred_until is not None and timezone.is_naive(deferred_until):
@@ -123,12 +136,15 @@ def gate_status(*, user, session=None, now: datetime | None = None) -> GateStatu
     decided_marker = {"user": user.pk, "policy": policy.pk}
     if session is not None and session.get(SESSION_DECIDED_KEY) == decided_marker:
         return GateStatus(policy=None, choice=DECIDED, requirement=Requirement.NONE)
-    choice, deferred_until = _user_decision(user_id=user.pk, policy_id=policy.pk)
+    joined_after = user.date_joined >= policy.effective_at
+    choice, deferred_until = _user_decision(
+        user_id=user.pk, policy_id=policy.pk, may_defer=not joined_after
+    )
     if choice:
         if session is not None:
             session[SESSION_DECIDED_KEY] = decided_marker
         return GateStatus(policy=policy, choice=choice, requirement=Requirement.NONE)
-    if user.date_joined >= policy.effective_at:
+    if joined_after:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.FIRST_LOGIN)
     if now >= policy.decision_deadline:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.DEADLINE)

@@ -86,7 +86,6 @@ class DecisionForm:
                 "t": self.shown_at.isoformat(),
             },
             salt=FORM_SALT,
-            compress=True,
         )
 
 

@@ -188,47 +188,87 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def measure_gate(
-    url: str, cookie: str, *, seconds: int, rounds: int, workers: int
-) -> tuple[float, float]:
-    """Both sides served at once by their own gunicorn (idle while the other is loaded),
-    so neither side pays for a cold start inside its measurement."""
-    results = {"on": [], "off": []}
-    ports = {"on": PORT, "off": PORT + 1}
-    servers = {
-        side: Server(port=port, env={"DATABASE_URL": url, "BENCH_GATE": side}, workers=workers)
-        for side, port in ports.items()
-    }
-    with servers["on"], servers["off"]:
-        for port in ports.values():  # warm up both
-            wrk(f"http://127.0.0.1:{port}/conversations/", seconds=2, cookie=cookie)
-        for round_number in range(rounds):
-            order = ["on", "off"] if round_number % 2 == 0 else ["off", "on"]
-            for side in order:
-                rps = wrk(
-                    f"http://127.0.0.1:{ports[side]}/conversations/", seconds=seconds, cookie=cookie
+SLICE_SECONDS = 2
+
+
+def alternate(
+    urls: dict[str, str],
+    *,
+    cookie: str,
+    seconds: int,
+    rounds: int,
+    connections: int,
+    first_round: int = 1,
+) -> dict[str, list[float]]:
+    """req/s per side and round, the sides taking turns in 2-second slices.
+
+    This machine's speed drifts by 10-20% over tens of seconds (a shared VM), which
+    whole 8-second turns turned into noise in the ratio; slices of A B B A ... inside
+    each round give both sides the same share of every drift.
+    """
+    sides = list(urls)
+    for url in urls.values():  # warm up
+        wrk(url, seconds=2, cookie=cookie, connections=connections)
+    results: dict[str, list[float]] = {side: [] for side in sides}
+    slices = max(1, seconds // SLICE_SECONDS)
+    for round_number in range(first_round, first_round + rounds):
+        totals = dict.fromkeys(sides, 0.0)
+        for n in range(slices):
+            for side in sides if (n + round_number) % 2 else sides[::-1]:
+                totals[side] += wrk(
+                    urls[side], seconds=SLICE_SECONDS, cookie=cookie, connections=connections
                 )
-                results[side].append(rps)
-                print(f"  round {round_number + 1}: gate {side:<3} {rps:8.1f} req/s", flush=True)
-    return median(results["on"]), median(results["off"])
+        for side in sides:
+            results[side].append(totals[side] / slices)
+        line = ", ".join(f"{side} {results[side][-1]:8.1f} req/s" for side in sides)
+        print(f"  round {round_number}: {line}", flush=True)
+    return results
+
+
+def measure_gate(
+    url: str, cookie: str, *, seconds: int, rounds: int, workers: int, connections: int
+) -> tuple[float, float]:
+    """Each side has its own gunicorn, both started afresh for every round, on swapped ports.
+
+    Two identically configured gunicorns measured this way differ by up to 4% (an A/A
+    run), apparently from where their processes land; new processes every round spread
+    that over both sides instead of handing it to one.
+    """
+    results: dict[str, list[float]] = {"gate on": [], "gate off": []}
+    for round_number in range(1, rounds + 1):
+        ports = [PORT, PORT + 1] if round_number % 2 else [PORT + 1, PORT]
+        servers = [
+            Server(port=port, env={"DATABASE_URL": url, "BENCH_GATE": side}, workers=workers)
+            for port, side in zip(ports, ["on", "off"], strict=True)
+        ]
+        with servers[0], servers[1]:
+            measured = alternate(
+                {
+                    "gate on": f"http://127.0.0.1:{ports[0]}/conversations/",
+                    "gate off": f"http://127.0.0.1:{ports[1]}/conversations/",
+                },
+                cookie=cookie,
+                seconds=seconds,
+                rounds=1,
+                connections=connections,
+                first_round=round_number,
+            )
+        for side, values in measured.items():
+            results[side] += values
+    return median(results["gate on"]), median(results["gate off"])
 
 
 def measure_popup(
     cookie: str, *, seconds: int, rounds: int, connections: int
 ) -> tuple[float, float]:
-    results = {"popup": [], "minimal": []}
-    paths = {"popup": "/consent/decide/", "minimal": "/bench/minimal/"}
-    for side in paths:  # warm up both
-        wrk(f"{BASE}{paths[side]}", seconds=2, cookie=cookie, connections=connections)
-    for round_number in range(rounds):
-        order = ["popup", "minimal"] if round_number % 2 == 0 else ["minimal", "popup"]
-        for side in order:
-            rps = wrk(
-                f"{BASE}{paths[side]}", seconds=seconds, cookie=cookie, connections=connections
-            )
-            results[side].append(rps)
-            print(f"  round {round_number + 1}: {side:<7} {rps:8.1f} req/s", flush=True)
-    return median(results["popup"]), median(results["minimal"])
+    results = alternate(
+        {"pop-up": f"{BASE}/consent/decide/", "minimal": f"{BASE}/bench/minimal/"},
+        cookie=cookie,
+        seconds=seconds,
+        rounds=rounds,
+        connections=connections,
+    )
+    return median(results["pop-up"]), median(results["minimal"])
 
 
 def measure_posts(url: str, *, seconds: int, rounds: int, connections: int, pool_size: int | None):
@@ -345,7 +385,12 @@ def main() -> None:
         queries = gate.queries_per_request(product_cookie)
         print("1. product page, consent gate on vs off", flush=True)
         on, off = measure_gate(
-            url, product_cookie, seconds=args.seconds, rounds=args.rounds, workers=args.workers
+            url,
+            product_cookie,
+            seconds=args.seconds,
+            rounds=args.rounds,
+            workers=args.workers,
+            connections=args.connections,
         )
         lines.append(
             f"queries per product-page request: gate on {queries['gate on']}, "

@@ -4,9 +4,9 @@
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/bench_gate)
 and wrk. Serves the product page (the conversation list of a decided user with 20
-conversations) with gunicorn, once with the gate and once without it, alternating rounds,
-and prints the median req/s of each and the ratio (target >= 0.95). Also prints the
-database queries per request with and without the gate.
+conversations) with gunicorn, with the gate and without it, measured as bench/load.py's
+first pair, and prints the median req/s of each and the ratio (target >= 0.95). Also
+prints the database queries per request with and without the gate.
 """
 
 import argparse
@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import Server, database_url, django_setup, ensure_database, median, wrk
+from bench._common import database_url, django_setup, ensure_database
 
 
 def prepare() -> str:
@@ -102,19 +102,11 @@ def main() -> None:
     cookie = prepare()
     counts = queries_per_request(cookie)
 
-    results = {"on": [], "off": []}
-    for round_number in range(args.rounds):
-        order = ["on", "off"] if round_number % 2 == 0 else ["off", "on"]
-        for gate in order:
-            with Server(port=8190, env={"DATABASE_URL": url, "BENCH_GATE": gate}):
-                wrk("http://127.0.0.1:8190/conversations/", seconds=2, cookie=cookie)  # warm up
-                rps = wrk(
-                    "http://127.0.0.1:8190/conversations/", seconds=args.seconds, cookie=cookie
-                )
-            results[gate].append(rps)
-            print(f"round {round_number + 1}: gate {gate:<3} {rps:8.1f} req/s", flush=True)
+    from bench.load import measure_gate  # the same measurement as the combined run
 
-    on, off = median(results["on"]), median(results["off"])
+    on, off = measure_gate(
+        url, cookie, seconds=args.seconds, rounds=args.rounds, workers=2, connections=8
+    )
     print()
     print(
         f"queries per product-page request: gate on {counts['gate on']}, gate off {counts['gate off']} "

@@ -1,6 +1,6 @@
 """Load test: what the consent machinery costs against baselines measured in the same run.
 
-    python bench/load.py [--seconds 8] [--rounds 3] [--connections 8] [--only gate popup posts]
+    python bench/load.py [--seconds 8] [--rounds 5] [--connections 8] [--only gate popup posts]
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/bench_load;
 the database is dropped and recreated) and wrk. gunicorn serves bench.settings (DEBUG off,
@@ -355,7 +355,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
         "--workers",

@@ -228,7 +228,8 @@ def alternate(
 def measure_gate(
     url: str, cookie: str, *, seconds: int, rounds: int, workers: int, connections: int
 ) -> tuple[float, float]:
-    """Each side has its own gunicorn, both started afresh for every round, on swapped ports.
+    """Each side has its own gunicorn, both started afresh for every round, on swapped ports
+    and in swapped order.
 
     Two identically configured gunicorns measured this way differ by up to 4% (an A/A
     run), apparently from where their processes land; new processes every round spread
@@ -241,7 +242,8 @@ def measure_gate(
             Server(port=port, env={"DATABASE_URL": url, "BENCH_GATE": side}, workers=workers)
             for port, side in zip(ports, ["on", "off"], strict=True)
         ]
-        with servers[0], servers[1]:
+        first, second = servers if round_number % 2 else servers[::-1]  # who starts first, too
+        with first, second:
             measured = alternate(
                 {
                     "gate on": f"http://127.0.0.1:{ports[0]}/conversations/",

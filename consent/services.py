@@ -214,6 +214,45 @@ _DECISION_BASIS_SQL = """
 """
 
 
+# One statement whether this is the user's first decision or a change (PostgreSQL and
+# SQLite both have ON CONFLICT); hand-written, as the ORM's upsert took longer to compile.
+_STATE_UPSERT_SQL = """
+    INSERT INTO consent_userconsentstate
+        (user_id, policy_id, choice, latest_record_id, opt_in_since_id, decided_at)
+    VALUES (%s, %s, %s, %s, %s, %s)
+    ON CONFLICT (user_id) DO UPDATE SET
+        policy_id = EXCLUDED.policy_id,
+        choice = EXCLUDED.choice,
+        latest_record_id = EXCLUDED.latest_record_id,
+        opt_in_since_id = EXCLUDED.opt_in_since_id,
+        decided_at = EXCLUDED.decided_at
+"""
+
+
+def _state_upsert(
+    *,
+    user_id: int,
+    policy_id: int,
+    choice: str,
+    latest_record_id: uuid.UUID,
+    opt_in_since_id: uuid.UUID | None,
+    decided_at: datetime,
+) -> None:
+    def prep(field: str, value):  # UUIDs and datetimes as this database stores them
+        return UserConsentState._meta.get_field(field).get_db_prep_save(value, connection)
+
+    params = [
+        prep("user", user_id),
+        prep("policy", policy_id),
+        choice,
+        prep("latest_record", latest_record_id),
+        prep("opt_in_since", opt_in_since_id),
+        prep("decided_at", decided_at),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_STATE_UPSERT_SQL, params)
+
+
 def _uuid(value) -> uuid.UUID | None:
     # PostgreSQL hands back UUIDs; SQLite stores them as 32 hex characters.
     return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(value)
@@ -364,21 +403,13 @@ def consent_record_create(
     opt_in_since_id = None
     if choice == Choice.OPT_IN:
         opt_in_since_id = basis.opt_in_since_id if continuing_opt_in else record.pk
-    # One upsert, whether this is the user's first decision or a change.
-    UserConsentState.objects.bulk_create(
-        [
-            UserConsentState(
-                user_id=user.pk,
-                policy=policy,
-                choice=choice,
-                latest_record_id=record.pk,
-                opt_in_since_id=opt_in_since_id,
-                decided_at=now,
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["user"],
-        update_fields=["policy", "choice", "latest_record", "opt_in_since", "decided_at"],
+    _state_upsert(
+        user_id=user.pk,
+        policy_id=policy.pk,
+        choice=choice,
+        latest_record_id=record.pk,
+        opt_in_since_id=opt_in_since_id,
+        decided_at=now,
     )
     if basis.open_lockout:
         Lockout.objects.filter(user=user, policy=policy, resolved_at__isnull=True).update(

@@ -253,23 +253,20 @@ def _state_upsert(
         cursor.execute(_STATE_UPSERT_SQL, params)
 
 
-def _uuid(value) -> uuid.UUID | None:
-    # PostgreSQL hands back UUIDs; SQLite stores them as 32 hex characters.
-    return value if value is None or isinstance(value, uuid.UUID) else uuid.UUID(value)
-
-
 def _decision_basis(*, user_id: int, policy_id: int, form_key: str) -> DecisionBasis:
     with connection.cursor() as cursor:
         cursor.execute(_DECISION_BASIS_SQL, {"key": form_key, "user": user_id, "policy": policy_id})
         row = cursor.fetchone()
     (used_by, deferred, policy, choice, opt_in_since, latest_id, latest_hash, lockout, chats) = row
+    # Raw rows skip the field's conversion: SQLite hands back record ids as hex text.
+    record_id = ConsentRecord._meta.pk.to_python
     return DecisionBasis(
-        form_used_by=_uuid(used_by),
+        form_used_by=record_id(used_by),
         form_deferred=bool(deferred),
         state_policy_id=policy,
         state_choice=choice,
-        opt_in_since_id=_uuid(opt_in_since),
-        previous=ChainTip(_uuid(latest_id), latest_hash) if latest_id else None,
+        opt_in_since_id=record_id(opt_in_since),
+        previous=ChainTip(record_id(latest_id), latest_hash) if latest_id else None,
         open_lockout=bool(lockout),
         has_conversations=bool(chats),
     )

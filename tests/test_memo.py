@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def clock(monkeypatch):
+def monotonic(monkeypatch):
     """Drives time.monotonic as config.memo sees it."""
 
     class Clock:
@@ -37,12 +37,12 @@ def use_default_design():
     return lambda key: variant_make_default(ModalVariant.objects.get(key=key))
 
 
-def test_a_memo_loads_once_then_serves_from_memory(clock):
+def test_a_memo_loads_once_then_serves_from_memory(monotonic):
     loads = []
     memo = ProcessMemo("test-counting", lambda: loads.append(1) or len(loads), seconds=60)
 
     assert [memo.get(), memo.get(), memo.get()] == [1, 1, 1]
-    clock.shift(61)
+    monotonic.shift(61)
     assert memo.get() == 2
 
 
@@ -55,14 +55,14 @@ def test_a_policy_saved_in_this_process_is_current_at_once():
     assert current_policy().version == "2026-02"
 
 
-def test_a_change_from_another_process_is_seen_once_the_memo_expires(clock):
+def test_a_change_from_another_process_is_seen_once_the_memo_expires(monotonic):
     policy = PolicyFactory(version="2026-01", effective_at=timezone.now() - timedelta(days=30))
     assert current_policy().title == policy.title
     # QuerySet.update sends no signal: as far as this process knows, someone else wrote it.
     Policy.objects.filter(pk=policy.pk).update(title="Edited elsewhere")
 
     assert current_policy().title == policy.title
-    clock.shift(61)
+    monotonic.shift(61)
     assert current_policy().title == "Edited elsewhere"
 
 

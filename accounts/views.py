@@ -20,8 +20,9 @@ from .services import user_create
 
 LOGGED_OUT = "You have logged out."
 
-# The user was just created with a password, so the model backend is the one that applies.
-SIGNUP_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# The user was just created with a password, so the model backend (the one that also loads
+# the consent standing with each request's user) is the one that applies.
+SIGNUP_BACKEND = "consent.backends.ConsentStandingBackend"
 
 
 @consent_gate_exempt

@@ -55,7 +55,7 @@ def _session_cookie(user) -> str:
     from django.test import Client
 
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="consent.backends.ConsentStandingBackend")
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
@@ -104,7 +104,7 @@ class Pool:
             key = get_random_string(32)
             data = {
                 SESSION_KEY: str(user.pk),
-                BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                BACKEND_SESSION_KEY: "consent.backends.ConsentStandingBackend",
                 HASH_SESSION_KEY: user.get_session_auth_hash(),
             }
             sessions.append(

@@ -1,8 +1,8 @@
 """The consent gate: undecided users are stopped before any product view runs.
 
-It reads one row-set per request for a signed-in user (``gate_status``) and
-nothing for anonymous requests; static files never reach it (WhiteNoise
-answers them first).
+It asks the database nothing of its own: a signed-in user's choice under the
+current policy arrives with the user (``consent.backends``), anonymous requests
+need none, and static files never reach it (WhiteNoise answers them first).
 """
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse

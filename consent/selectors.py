@@ -1,10 +1,11 @@
-"""Reads for consent; the gate's one query lives here."""
+"""Reads for consent, the gate's among them."""
 
 import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -77,72 +78,82 @@ class GateStatus:
 
 
 SESSION_DEFERRED_KEY = "consent_notice_deferred"
-# The choice, when only "decided" is known (from the session) and not which way.
-DECIDED = "decided"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A user's choice under one policy, and when their latest "Not now" ends."""
+
+    policy_id: int
+    choice: str | None
+    deferred_until: datetime | None
+
+    @classmethod
+    def from_columns(cls, policy_id: int, choice, deferred_until) -> "Standing":
+        if isinstance(deferred_until, str):  # SQLite hands back subquery text
+            deferred_until = parse_datetime(deferred_until)
+        if deferred_until is not None and timezone.is_naive(deferred_until):
+            deferred_until = timezone.make_aware(deferred_until, UTC)
+        return cls(policy_id=policy_id, choice=choice or None, deferred_until=deferred_until)
 
 
 # Hand-written because it runs on every request: the ORM spent longer compiling these than
-# the database spends answering them. One statement, one index probe per table.
-_USER_CHOICE_SQL = """
-    SELECT s.choice, NULL FROM consent_userconsentstate s
-    WHERE s.user_id = %s AND s.policy_id = %s
-"""
-_USER_CHOICE_AND_DEFERRAL_SQL = """
-    SELECT
-        (SELECT s.choice FROM consent_userconsentstate s
-            WHERE s.user_id = %s AND s.policy_id = %s),
-        (SELECT d.hidden_until FROM consent_noticedeferral d
-            WHERE d.user_id = %s AND d.policy_id = %s
-            ORDER BY d.hidden_until DESC LIMIT 1)
+# the database spends answering them. One index probe per table.
+_STANDING_COLUMNS = """
+    (SELECT s.choice FROM consent_userconsentstate s
+        WHERE s.user_id = u.id AND s.policy_id = %s) AS consent_choice,
+    (SELECT d.hidden_until FROM consent_noticedeferral d
+        WHERE d.user_id = u.id AND d.policy_id = %s
+        ORDER BY d.hidden_until DESC LIMIT 1) AS consent_deferred_until
 """
 
 
-def _user_decision(
-    *, user_id: int, policy_id: int, may_defer: bool
-) -> tuple[str | None, datetime | None]:
-    """The user's choice under the policy, and when their latest "Not now" ends.
+def standing_sql(*, with_user: bool) -> str:
+    """One statement for a user's standing under a policy (params: policy, policy, user).
 
-    Only existing users see the deferrable notice; for anyone else the deferral is not
-    looked up at all.
+    ``with_user`` also selects every column of the user's row, so that loading the
+    user brings the standing along (consent.backends).
     """
+    columns = f"u.*, {_STANDING_COLUMNS}" if with_user else _STANDING_COLUMNS
+    return f"SELECT {columns} FROM {get_user_model()._meta.db_table} u WHERE u.id = %s"
+
+
+# The attribute consent.backends puts the standing on the user it loads for a request.
+PRELOADED_STANDING_ATTR = "_consent_standing"
+
+
+def _standing(user, policy: Policy) -> Standing:
+    """The user's standing: as loaded with the user for this request, else queried.
+
+    The loaded one serves the first gate check of a request only: anything later in the
+    request (after a decision, say) must see the database.
+    """
+    preloaded = getattr(user, PRELOADED_STANDING_ATTR, None)
+    if preloaded is not None:
+        delattr(user, PRELOADED_STANDING_ATTR)  # on the user itself, through any lazy proxy
+        if preloaded.policy_id == policy.pk:
+            return preloaded
     with connection.cursor() as cursor:
-        if may_defer:
-            cursor.execute(_USER_CHOICE_AND_DEFERRAL_SQL, [user_id, policy_id, user_id, policy_id])
-        else:
-            cursor.execute(_USER_CHOICE_SQL, [user_id, policy_id])
-        choice, deferred_until = cursor.fetchone() or (None, None)
-    if isinstance(deferred_until, str):  # SQLite hands back subquery text
-        deferred_until = parse_datetime(deferred_until)
-    if deferred_until is not None and timezone.is_naive(deferred_until):
-        deferred_until = timezone.make_aware(deferred_until, UTC)
-    return choice, deferred_until
-
-
-SESSION_DECIDED_KEY = "consent_decided"
+        cursor.execute(standing_sql(with_user=False), [policy.pk, policy.pk, user.pk])
+        row = cursor.fetchone() or (None, None)
+    return Standing.from_columns(policy.pk, *row)
 
 
 def gate_status(*, user, session=None, now: datetime | None = None) -> GateStatus:
-    """What the user must do before using the product: one query at most, usually none.
+    """What the user must do before using the product; no query of its own in a request.
 
     Derived at request time from the policy dates (DESIGN §1): nothing waits for a batch
-    job, so the lock applies the instant the deadline passes. A decision is permanent
-    (records are append-only), so once this session has seen its user decided under the
-    current policy, later requests need no query at all; anything else is looked up.
+    job, so the lock applies the instant the deadline passes. The user's choice comes
+    with the user (consent.backends); callers outside a request pay one query.
     """
     now = now or timezone.now()
     policy = current_policy(now=now)
     if policy is None:
         return GateStatus(policy=None, choice=None, requirement=Requirement.NONE)
-    decided_marker = {"user": user.pk, "policy": policy.pk}
-    if session is not None and session.get(SESSION_DECIDED_KEY) == decided_marker:
-        return GateStatus(policy=None, choice=DECIDED, requirement=Requirement.NONE)
     joined_after = user.date_joined >= policy.effective_at
-    choice, deferred_until = _user_decision(
-        user_id=user.pk, policy_id=policy.pk, may_defer=not joined_after
-    )
+    standing = _standing(user, policy)
+    choice, deferred_until = standing.choice, standing.deferred_until
     if choice:
-        if session is not None:
-            session[SESSION_DECIDED_KEY] = decided_marker
         return GateStatus(policy=policy, choice=choice, requirement=Requirement.NONE)
     if joined_after:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.FIRST_LOGIN)

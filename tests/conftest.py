@@ -26,7 +26,7 @@ def other_user(db):
 @pytest.fixture
 def client_logged_in(client, user):
     """The test client, logged in as ``user``."""
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="consent.backends.ConsentStandingBackend")
     return client
 
 

@@ -228,7 +228,7 @@ def client_for(actor: str, people: dict, token: str) -> Client:
         return Client(headers={"Authorization": f"Bearer {token}"})
     client = Client()
     if actor != "anonymous":
-        client.force_login(people[actor], backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(people[actor], backend="consent.backends.ConsentStandingBackend")
     return client
 
 

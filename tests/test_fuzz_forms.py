@@ -335,7 +335,7 @@ def client_for(world: World, *, anonymous: bool, csrf_secret: str) -> Client:
     """A fresh client each example: a view may log out or rotate the session."""
     client = Client(enforce_csrf_checks=True)
     if not anonymous:
-        client.force_login(world.user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(world.user, backend="consent.backends.ConsentStandingBackend")
     client.cookies[settings.CSRF_COOKIE_NAME] = csrf_secret
     return client
 

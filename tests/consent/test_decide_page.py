@@ -58,3 +58,16 @@ def test_a_changed_deadline_shows_on_the_next_rendering(client, existing_user, p
     policy.save(update_fields=["decision_deadline"])
 
     assert str(policy.decision_deadline.year) in page(client)
+
+
+def test_the_pop_up_reads_only_the_session_and_the_user_with_their_standing(
+    client, new_user, use_variant, django_assert_num_queries
+):
+    use_variant("two_buttons")
+    client.force_login(new_user)
+    page(client)  # this process's memos of policies and designs are warm
+
+    with django_assert_num_queries(2):
+        html = page(client)
+
+    assert 'aria-labelledby="consent-headline-first_login"' in html

@@ -9,6 +9,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from consent.backends import ConsentStandingBackend
 from consent.middleware import ConsentGateMiddleware
 from consent.models import ConsentRecord, NoticeDeferral
 from consent.selectors import Requirement, current_policy, gate_status
@@ -239,7 +240,7 @@ def _decided_request(client, existing_user, session):
     return request
 
 
-def test_gate_costs_at_most_one_query_for_a_decided_user(
+def test_gate_costs_one_query_for_a_user_loaded_without_their_standing(
     existing_user, policy, use_variant, client, django_assert_num_queries
 ):
     use_variant("two_buttons")
@@ -250,43 +251,105 @@ def test_gate_costs_at_most_one_query_for_a_decided_user(
         assert _gate(request) is None
 
 
-def test_gate_costs_no_query_once_the_session_has_seen_the_decision(
-    existing_user, policy, use_variant, client, django_assert_num_queries
+def _signed_in_request(user, path=PRODUCT_URL):
+    """A request whose user came from the session backend, as AuthenticationMiddleware does."""
+    request = RequestFactory().get(path)
+    request.user = ConsentStandingBackend().get_user(user.pk)
+    request.session = {}
+    request.resolver_match = None
+    return request
+
+
+def test_signed_in_user_arrives_with_their_standing_in_one_query(
+    new_user, policy, django_assert_num_queries
+):
+    current_policy()
+
+    with django_assert_num_queries(1):
+        request = _signed_in_request(new_user)
+    with django_assert_num_queries(0):
+        response = _gate(request)
+
+    assert response.status_code == 303  # undecided, and the gate knew it without asking
+
+
+def test_loaded_standing_sees_a_decision_and_a_deferral(
+    client, existing_user, new_user, policy, use_variant, django_assert_num_queries
 ):
     use_variant("two_buttons")
-    request = _decided_request(client, existing_user, session={})
-    _gate(request)
+    _decided_request(client, new_user, session={})
+    client.force_login(existing_user)
+    client.post(reverse("consent:defer"), {"form_token": form_token(client)})
+    current_policy()
 
+    decided, deferred = _signed_in_request(new_user), _signed_in_request(existing_user)
     with django_assert_num_queries(0):
-        assert _gate(request) is None
+        assert gate_status(user=decided.user).choice == "opt_out"
+        status = gate_status(user=deferred.user)  # no session: only the stored "Not now"
+
+    assert status.requirement is Requirement.NONE
 
 
-def test_session_marker_does_not_carry_over_to_a_new_policy(
-    existing_user, policy, use_variant, client
+def test_loaded_standing_serves_only_the_first_gate_check_of_a_request(
+    client, new_user, policy, use_variant, django_assert_num_queries
+):
+    use_variant("two_buttons")
+    request = _signed_in_request(new_user)
+    assert gate_status(user=request.user).requirement is Requirement.FIRST_LOGIN
+    _decided_request(client, new_user, session={})  # decided later in the same request
+
+    with django_assert_num_queries(1):
+        assert gate_status(user=request.user).choice == "opt_out"
+
+
+def test_loaded_standing_under_an_older_policy_is_not_used(
+    client, existing_user, policy, use_variant
 ):
     from .factories import PolicyFactory
 
     use_variant("two_buttons")
-    request = _decided_request(client, existing_user, session={})
-    _gate(request)
-
+    _decided_request(client, existing_user, session={})
+    request = _signed_in_request(existing_user)  # loaded as decided under the old policy
     PolicyFactory(version="2030-01", effective_at=timezone.now())
 
-    assert (
-        gate_status(user=existing_user, session=request.session).requirement is Requirement.NOTICE
-    )
+    status = gate_status(user=request.user)
+
+    assert status.policy.version == "2030-01"
+    assert status.requirement is Requirement.NOTICE
 
 
-def test_session_marker_of_another_user_is_ignored(
-    existing_user, new_user, policy, use_variant, client
+def test_backend_refuses_inactive_and_unknown_users(existing_user, policy):
+    existing_user.is_active = False
+    existing_user.save(update_fields=["is_active"])
+
+    assert ConsentStandingBackend().get_user(existing_user.pk) is None
+    assert ConsentStandingBackend().get_user(existing_user.pk + 1000) is None
+
+
+def test_backend_loads_a_plain_user_while_no_policy_is_in_effect(existing_user):
+    user = ConsentStandingBackend().get_user(existing_user.pk)
+
+    assert user == existing_user
+    assert gate_status(user=user).requirement is Requirement.NONE
+
+
+def test_a_decision_made_in_another_session_unlocks_the_next_request(
+    client, new_user, policy, use_variant
 ):
-    use_variant("two_buttons")
-    request = _decided_request(client, existing_user, session={})
-    _gate(request)
+    from django.test import Client
 
-    assert (
-        gate_status(user=new_user, session=request.session).requirement is Requirement.FIRST_LOGIN
+    use_variant("two_buttons")
+    client.force_login(new_user)
+    assert client.get(PRODUCT_URL).status_code == 303
+
+    other_device = Client()
+    other_device.force_login(new_user)
+    other_device.post(
+        reverse("consent:decide"),
+        {"form_token": form_token(other_device), "decision": "opt_in"},
     )
+
+    assert client.get(PRODUCT_URL).status_code == 200
 
 
 def test_gate_costs_no_query_for_anonymous_requests(django_assert_num_queries):

@@ -26,7 +26,7 @@ def superuser(db, django_user_model):
 
 @pytest.fixture
 def admin_client(client, superuser):
-    client.force_login(superuser, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(superuser, backend="consent.backends.ConsentStandingBackend")
     return client
 
 
@@ -229,7 +229,7 @@ def test_release_hold_action_releases_and_resumes_retention(admin_client, superu
 
 def test_staff_without_permissions_cannot_place_holds(client, conversation):
     staff = UserFactory(is_staff=True)
-    client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(staff, backend="consent.backends.ConsentStandingBackend")
 
     response = client.post(
         url("conversations_conversation_changelist"),
@@ -252,7 +252,7 @@ def staff_with(client, *codenames: str):
         staff.user_permissions.add(
             Permission.objects.get(content_type__app_label=app_label, codename=name)
         )
-    client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(staff, backend="consent.backends.ConsentStandingBackend")
     return client
 
 

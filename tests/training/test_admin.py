@@ -80,7 +80,7 @@ def test_staff_without_the_export_permission_cannot_start_one(
     staff = django_user_model.objects.create_user("staff@example.com", "pw", is_staff=True)
     staff.user_permissions.add(Permission.objects.get(codename="view_trainingsnapshot"))
     browser = Client()
-    browser.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    browser.force_login(staff, backend="consent.backends.ConsentStandingBackend")
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = browser.post(EXPORT_URL)

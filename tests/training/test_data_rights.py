@@ -171,7 +171,7 @@ def test_delete_keeps_consent_records_state_and_training_ledger(
 
 def test_delete_ends_the_users_other_sessions(client_logged_in, me):
     other_device = Client()
-    other_device.force_login(me, backend="django.contrib.auth.backends.ModelBackend")
+    other_device.force_login(me, backend="consent.backends.ConsentStandingBackend")
 
     client_logged_in.post(DELETE_URL, {"password": PASSWORD})
 
@@ -253,7 +253,7 @@ def test_other_methods_are_not_allowed(client_logged_in, me, url, method):
 @pytest.mark.parametrize("url", [EXPORT_URL, DELETE_URL])
 def test_post_without_csrf_token_is_refused(me, url, my_chat):
     browser = Client(enforce_csrf_checks=True)
-    browser.force_login(me, backend="django.contrib.auth.backends.ModelBackend")
+    browser.force_login(me, backend="consent.backends.ConsentStandingBackend")
 
     response = browser.post(url, {"password": PASSWORD})
 

@@ -14,9 +14,11 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from consent.models import DeadlineReminder, Lockout, NoticeDeferral
 from consent.receipts import receipt_build
 from consent.selectors import consent_records_for, consent_state_for
 from conversations.models import Conversation, Message
+from experiments.models import Assignment, Exposure
 from retention.selectors import conversation_row_unheld_q, holds_active
 
 from .selectors import training_uses_for
@@ -64,6 +66,62 @@ def _conversations(user) -> list[dict]:
     return list(conversations.values())
 
 
+def _notices(user) -> dict:
+    """What the product did around the decision: "Not now"s, reminder emails, lockouts."""
+    return {
+        "not_now": [
+            {
+                "policy_version": deferral.policy.version,
+                "at": _iso(deferral.deferred_at),
+                "notice_hidden_until": _iso(deferral.hidden_until),
+            }
+            for deferral in NoticeDeferral.objects.filter(user=user)
+            .select_related("policy")
+            .order_by("deferred_at")
+        ],
+        "reminders": [
+            {
+                "policy_version": reminder.policy.version,
+                "kind": reminder.get_kind_display(),
+                "sent_at": _iso(reminder.sent_at),
+            }
+            for reminder in DeadlineReminder.objects.filter(user=user)
+            .select_related("policy")
+            .order_by("sent_at")
+        ],
+        "lockouts": [
+            {
+                "policy_version": lockout.policy.version,
+                "locked_at": _iso(lockout.locked_at),
+                "unlocked_at": _iso(lockout.resolved_at),
+            }
+            for lockout in Lockout.objects.filter(user=user)
+            .select_related("policy")
+            .order_by("locked_at")
+        ],
+    }
+
+
+def _experiments(user) -> list[dict]:
+    """Which pop-up design each experiment gave the person, and when it was first shown."""
+    shown = {
+        (exposure.experiment_id, exposure.phase): exposure.exposed_at
+        for exposure in Exposure.objects.filter(user=user)
+    }
+    return [
+        {
+            "experiment": assignment.experiment.name,
+            "phase": assignment.phase,
+            "design": assignment.arm.variant.name,
+            "assigned_at": _iso(assignment.assigned_at),
+            "first_shown_at": _iso(shown.get((assignment.experiment_id, assignment.phase))),
+        }
+        for assignment in Assignment.objects.filter(user=user)
+        .select_related("experiment", "arm__variant")
+        .order_by("assigned_at", "pk")
+    ]
+
+
 def personal_data_for(user, *, now: datetime | None = None) -> dict:
     """Everything stored about the user, as one JSON-ready document."""
     state = consent_state_for(user)
@@ -91,7 +149,9 @@ def personal_data_for(user, *, now: datetime | None = None) -> dict:
             ),
             # Oldest first: the order in which the hash chain links them.
             "records": [receipt_build(record) for record in consent_records_for(user).reverse()],
+            **_notices(user),
         },
+        "experiments": _experiments(user),
         "conversations": _conversations(user),
         "training_uses": [
             {

@@ -1,6 +1,7 @@
 """Download my data and delete my account: services and views."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -99,6 +100,45 @@ def test_receipts_in_the_download_are_oldest_first(me, decide):
     records = personal_data_for(me)["consent"]["records"]
 
     assert [r["choice"] for r in records] == ["opt_in", "opt_out"]
+
+
+def test_download_holds_not_nows_reminders_lockouts_and_experiment_designs(
+    me, other_user, policy, clock
+):
+    from consent.models import DeadlineReminder, Lockout, ModalVariant, NoticeDeferral
+    from experiments.models import Assignment, Exposure
+    from tests.experiments.factories import ArmFactory, ExperimentFactory
+
+    now = timezone.now()
+    for person in (me, other_user):
+        NoticeDeferral.objects.create(
+            user=person, policy=policy, deferred_at=now, hidden_until=now + timedelta(days=1)
+        )
+        DeadlineReminder.objects.create(user=person, policy=policy, kind="7d", sent_at=now)
+        Lockout.objects.create(user=person, policy=policy, locked_at=now, recorded_at=now)
+    experiment = ExperimentFactory(name="Toggle wording")
+    arm = ArmFactory(experiment=experiment, variant=ModalVariant.objects.get(key="two_buttons"))
+    Assignment.objects.create(experiment=experiment, user=me, arm=arm, assigned_at=now)
+    Exposure.objects.create(experiment=experiment, user=me, arm=arm, exposed_at=now)
+
+    data = personal_data_for(me)
+
+    [not_now] = data["consent"]["not_now"]
+    assert not_now["notice_hidden_until"] == (now + timedelta(days=1)).isoformat()
+    [reminder] = data["consent"]["reminders"]
+    assert reminder["kind"] == "7 days before the deadline"
+    [lockout] = data["consent"]["lockouts"]
+    assert (lockout["locked_at"], lockout["unlocked_at"]) == (now.isoformat(), None)
+    assert data["experiments"] == [
+        {
+            "experiment": "Toggle wording",
+            "phase": 1,
+            "design": arm.variant.name,
+            "assigned_at": now.isoformat(),
+            "first_shown_at": now.isoformat(),
+        }
+    ]
+    assert personal_data_for(other_user)["experiments"] == []
 
 
 def test_download_page_says_what_the_file_holds(client_logged_in, me, my_chat):

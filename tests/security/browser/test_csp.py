@@ -182,3 +182,18 @@ def test_experiments_dashboard_holds_the_policy(
 
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert csp_violations == []
+
+
+def test_periodic_task_admin_explains_the_crontab_without_an_inline_script(
+    page, live_server, login, django_user_model, csp_violations
+):
+    from django_celery_beat.models import CrontabSchedule
+
+    nightly = CrontabSchedule.objects.create(minute="0", hour="3")
+    login(django_user_model.objects.create_superuser("ops@example.com", PASSWORD))
+
+    page.goto(f"{live_server.url}/admin/django_celery_beat/periodictask/add/")
+    page.select_option("#id_crontab", str(nightly.pk))
+
+    expect(page.locator(".field-crontab .help")).to_contain_text("Runs: At 03:00")
+    assert csp_violations == []

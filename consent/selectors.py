@@ -101,9 +101,9 @@ class Standing:
 # the database spends answering them. One index probe per table.
 _STANDING_COLUMNS = """
     (SELECT s.choice FROM consent_userconsentstate s
-        WHERE s.user_id = u.id AND s.policy_id = %s) AS consent_choice,
+        WHERE s.user_id = u.{pk} AND s.policy_id = %s) AS consent_choice,
     (SELECT d.hidden_until FROM consent_noticedeferral d
-        WHERE d.user_id = u.id AND d.policy_id = %s
+        WHERE d.user_id = u.{pk} AND d.policy_id = %s
         ORDER BY d.hidden_until DESC LIMIT 1) AS consent_deferred_until
 """
 
@@ -114,8 +114,10 @@ def standing_sql(*, with_user: bool) -> str:
     ``with_user`` also selects every column of the user's row, so that loading the
     user brings the standing along (consent.backends).
     """
-    columns = f"u.*, {_STANDING_COLUMNS}" if with_user else _STANDING_COLUMNS
-    return f"SELECT {columns} FROM {get_user_model()._meta.db_table} u WHERE u.id = %s"
+    opts = get_user_model()._meta
+    standing = _STANDING_COLUMNS.format(pk=opts.pk.column)
+    columns = f"u.*, {standing}" if with_user else standing
+    return f"SELECT {columns} FROM {opts.db_table} u WHERE u.{opts.pk.column} = %s"
 
 
 # The attribute consent.backends puts the standing on the user it loads for a request.

@@ -48,6 +48,16 @@ def django_setup(url: str) -> None:
     django.setup()
 
 
+def session_cookie(user) -> str:
+    """A signed-in session for ``user``, as a Cookie header value."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)  # the first backend that loads users: the product's own
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
 class Server:
     """gunicorn serving the project on a loopback port with the given environment."""
 

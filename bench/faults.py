@@ -235,7 +235,7 @@ def prepare() -> dict:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from bench.load import _session_cookie
+    from bench._common import session_cookie
     from consent.models import Choice, Policy, Surface
     from consent.services import consent_record_create
     from conversations.services import conversation_start
@@ -270,7 +270,7 @@ def prepare() -> dict:
         for n in range(40)
     ]
     return {
-        "chat_cookie": _session_cookie(chat_user),
+        "chat_cookie": session_cookie(chat_user),
         "reminder_user_ids": [u.pk for u in reminder_users],
     }
 

@@ -17,15 +17,13 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import database_url, django_setup, ensure_database
+from bench._common import database_url, django_setup, ensure_database, session_cookie
 
 
 def prepare() -> str:
     """Migrate, create a decided user with conversations, return a session cookie."""
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
-    from django.test import Client
     from django.utils import timezone
 
     from consent.models import Choice, Policy, Surface
@@ -60,9 +58,7 @@ def prepare() -> str:
         )
         for n in range(20):
             conversation_start(user=user, text=f"Benchmark conversation {n}")
-    client = Client()
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    return session_cookie(user)
 
 
 def queries_per_request(cookie: str) -> dict[str, int]:

@@ -39,6 +39,7 @@ from bench._common import (
     django_setup,
     median,
     recreate_database,
+    session_cookie,
     wrk,
     wrk_run,
 )
@@ -50,20 +51,11 @@ CSRF_SECRET = "benchcsrfsecret0123456789abcdefX"  # 32 characters, as Django exp
 THREADS = 2
 
 
-def _session_cookie(user) -> str:
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user, backend="consent.backends.ConsentStandingBackend")
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-
-
 def undecided_user_cookie() -> str:
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user("undecided@bench.example", "bench-pass-1234")
-    return _session_cookie(user)
+    return session_cookie(user)
 
 
 class Pool:

@@ -1,6 +1,7 @@
 """Reads for consent, the gate's among them."""
 
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -108,6 +109,7 @@ _STANDING_COLUMNS = """
 """
 
 
+@functools.cache  # built once per process: it runs on every request
 def standing_sql(*, with_user: bool) -> str:
     """One statement for a user's standing under a policy (params: policy, policy, user).
 

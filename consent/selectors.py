@@ -18,9 +18,9 @@ from .models import ConsentRecord, ModalVariant, Policy, Surface, UserConsentSta
 
 # Policies and designs are a handful of rows read on every consent screen: each process
 # keeps them (config.memo; consent.apps clears them when one is saved).
-policies_memo = ProcessMemo(
-    "policies", lambda: list(Policy.objects.order_by("-effective_at", "-pk"))
-)
+# Newest first: the policy in effect is the first of these whose effective_at has come.
+POLICY_ORDER = ("-effective_at", "-pk")
+policies_memo = ProcessMemo("policies", lambda: list(Policy.objects.order_by(*POLICY_ORDER)))
 variants_memo = ProcessMemo("variants", lambda: list(ModalVariant.objects.order_by("pk")))
 
 
@@ -28,6 +28,16 @@ def current_policy(*, now: datetime | None = None) -> Policy | None:
     """The latest policy already in effect (shared by this process: do not modify it)."""
     now = now or timezone.now()
     return next((p for p in policies_memo.get() if p.effective_at <= now), None)
+
+
+def current_policy_live(*, now: datetime | None = None) -> Policy | None:
+    """The latest policy in effect, read from the database, never the memo (DESIGN §4).
+
+    For writes and for answers to other services: a policy published by another process
+    may be up to a minute newer than this process's memo.
+    """
+    now = now or timezone.now()
+    return Policy.objects.filter(effective_at__lte=now).order_by(*POLICY_ORDER).first()
 
 
 def variant_by_key(key: str) -> ModalVariant | None:
@@ -143,15 +153,18 @@ def _standing(user, policy: Policy) -> Standing:
     return Standing.from_columns(policy.pk, *row)
 
 
-def gate_status(*, user, session=None, now: datetime | None = None) -> GateStatus:
+def gate_status(
+    *, user, session=None, now: datetime | None = None, live_policy: bool = False
+) -> GateStatus:
     """What the user must do before using the product; no query of its own in a request.
 
     Derived at request time from the policy dates (DESIGN §1): nothing waits for a batch
     job, so the lock applies the instant the deadline passes. The user's choice comes
     with the user (consent.backends); callers outside a request pay one query.
+    ``live_policy`` reads the policy from the database, not the memo (``current_policy_live``).
     """
     now = now or timezone.now()
-    policy = current_policy(now=now)
+    policy = current_policy_live(now=now) if live_policy else current_policy(now=now)
     if policy is None:
         return GateStatus(policy=None, choice=None, requirement=Requirement.NONE)
     joined_after = user.date_joined >= policy.effective_at

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import EVIDENCE_SIGNING_KEY, EVIDENCE_SIGNING_KEY_FILE, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY", default="")
@@ -12,6 +12,13 @@ if not SECRET_KEY or SECRET_KEY.startswith("dev-insecure"):
     raise ImproperlyConfigured("Set SECRET_KEY to a long random value before starting production.")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set ALLOWED_HOSTS (comma-separated host names) for production.")
+# Tree heads are signed with a key from a secret store, never one generated on the server.
+EVIDENCE_SIGNING_KEY_AUTOGENERATE = False
+if not (EVIDENCE_SIGNING_KEY or EVIDENCE_SIGNING_KEY_FILE):
+    raise ImproperlyConfigured(
+        "Set EVIDENCE_SIGNING_KEY_FILE (or EVIDENCE_SIGNING_KEY) to the Ed25519 key that signs "
+        "evidence tree heads; see README 'Proving consent'."
+    )
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -11,7 +11,15 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # One directory per test process; evidence tests give each test its own.
+    "evidence_sink": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / f"test-checkpoints-{os.getpid()}")},
+    },
 }
+# A fixed test key (32 bytes, base64): never generate one under var/ during a test run.
+EVIDENCE_SIGNING_KEY = "dGVzdC1ldmlkZW5jZS1zaWduaW5nLWtleS0zMmJ5dGU="
+EVIDENCE_SIGNING_KEY_AUTOGENERATE = False
 # pytest-django's `settings` fixture does not reach Celery's config: set eager here.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

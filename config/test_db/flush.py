@@ -5,6 +5,7 @@ Production never flushes; these backends are only named in the test settings.
 """
 
 from consent.db import _statements
+from evidence.db import trigger_statements as evidence_statements
 
 
 def append_only_tables(connection) -> list[str]:
@@ -30,7 +31,9 @@ def wrap_flush(connection, tables, statements: list[str]) -> list[str]:
     lifted = [t for t in append_only_tables(connection) if t in tables]
     drops, creates = [], []
     for table in lifted:
-        create, drop = _statements(connection.vendor, table)
+        # The evidence tables have their own triggers (the log lets the sequencer in once).
+        statements_for = evidence_statements if table.startswith("evidence_") else _statements
+        create, drop = statements_for(connection.vendor, table)
         drops += drop
         creates += create
     return drops + list(statements) + creates

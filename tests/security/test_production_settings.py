@@ -4,6 +4,7 @@ Each test starts a fresh interpreter: production settings refuse to load without
 SECRET_KEY and ALLOWED_HOSTS, and must not leak into the test process.
 """
 
+import base64
 import json
 import os
 import secrets
@@ -21,6 +22,8 @@ PRODUCTION_ENV = {
     # Production shares one cache (the API's rate limit) and the broker; never contacted here.
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    # Tree heads are signed with a key from the environment (evidence/keys.py).
+    "EVIDENCE_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
 }
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     # django-ninja's own static Swagger UI (otherwise its docs page loads it from a CDN).
     "ninja",
     "api",
+    "evidence",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,16 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Signed tree heads, outside the database (evidence.services). In production point it at
+    # a bucket the app can write but never overwrite or delete, e.g. django-storages' S3
+    # backend on a bucket with S3 Object Lock in compliance mode.
+    "evidence_sink": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env("EVIDENCE_SINK_DIR", default=str(VAR_DIR / "checkpoints")),
+            "file_permissions_mode": 0o444,
+        },
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True
@@ -246,6 +257,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60 * 30
 CELERY_TASK_SOFT_TIME_LIMIT = 60 * 25
 CELERY_TIMEZONE = TIME_ZONE
+# Evidence log (evidence app, DESIGN §4 rule 7): the STORAGES alias heads are published to,
+# the Ed25519 signing key (never in the database; see evidence/keys.py), older public keys
+# still trusted after a rotation (base64, raw 32 bytes), and the checkpoint cadence.
+EVIDENCE_SINK_STORAGE = env("EVIDENCE_SINK_STORAGE", default="evidence_sink")
+EVIDENCE_SIGNING_KEY = env("EVIDENCE_SIGNING_KEY", default="")
+EVIDENCE_SIGNING_KEY_FILE = env("EVIDENCE_SIGNING_KEY_FILE", default="")
+EVIDENCE_SIGNING_KEY_AUTOGENERATE = env.bool("EVIDENCE_SIGNING_KEY_AUTOGENERATE", default=True)
+EVIDENCE_GENERATED_KEY_FILE = VAR_DIR / "evidence-signing-key.pem"
+EVIDENCE_TRUSTED_PUBLIC_KEYS = env.list("EVIDENCE_TRUSTED_PUBLIC_KEYS", default=[])
+EVIDENCE_CHECKPOINT_MINUTES = env.int("EVIDENCE_CHECKPOINT_MINUTES", default=10)
+EVIDENCE_SEQUENCE_BATCH_SIZE = env.int("EVIDENCE_SEQUENCE_BATCH_SIZE", default=10_000)
+EVIDENCE_SEQUENCE_MAX_BATCHES = env.int("EVIDENCE_SEQUENCE_MAX_BATCHES", default=100)
+
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
@@ -276,6 +300,16 @@ CELERY_BEAT_SCHEDULE = {
     "consent-chain-verification-daily": {
         "task": "consent.tasks.verify_consent_chains",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # Sequence new evidence log entries and sign a tree head into the external sink.
+    "evidence-checkpoint": {
+        "task": "evidence.tasks.write_checkpoint",
+        "schedule": crontab(minute=f"*/{EVIDENCE_CHECKPOINT_MINUTES}"),
+    },
+    # Check the database against the signed heads, the chains and the state rows.
+    "evidence-verification-daily": {
+        "task": "consent.tasks.verify_evidence",
+        "schedule": crontab(hour=4, minute=10),
     },
 }
 

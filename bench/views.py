@@ -1,7 +1,7 @@
 """Baselines for bench/load.py: the cheapest page and the cheapest write this stack can serve.
 
 Both go through the same middleware as the product (sessions, CSRF, auth), are signed in,
-and are exempt from the consent gate like the decision screen itself.
+and stay open past the consent gate like the decision screen itself (consent.gate).
 """
 
 from django.contrib.auth.decorators import login_required
@@ -10,8 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-
-from consent.decorators import consent_gate_exempt
 
 # A table of its own, so the baseline write touches no index or trigger of the product's.
 BENCH_ROW_DDL = """
@@ -24,14 +22,12 @@ CREATE TABLE IF NOT EXISTS bench_row (
 """
 
 
-@consent_gate_exempt
 @login_required
 @require_GET
 def minimal(request: HttpRequest) -> HttpResponse:
     return render(request, "bench/minimal.html")
 
 
-@consent_gate_exempt
 @login_required
 @require_POST
 def insert(request: HttpRequest) -> HttpResponse:

@@ -2,7 +2,8 @@
 
 It asks the database nothing of its own: a signed-in user's choice under the
 current policy arrives with the user (``consent.backends``), anonymous requests
-need none, and static files never reach it (WhiteNoise answers them first).
+need none, and static files never reach it (WhiteNoise answers them first). What
+stays open to a stopped user is one list, ``consent.gate.GATE_ALLOW_LIST``.
 """
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -11,10 +12,8 @@ from django.utils.http import urlencode
 from django_htmx.http import HttpResponseClientRedirect
 
 from . import errors
+from .gate import gate_allows
 from .selectors import gate_status
-
-# Operators work in admin; the gate guards the chat product itself.
-EXEMPT_NAMESPACES = {"admin"}
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -38,10 +37,7 @@ class ConsentGateMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if getattr(view_func, "consent_gate_exempt", False):
-            return None
-        match = request.resolver_match
-        if match is not None and EXEMPT_NAMESPACES.intersection(match.namespaces):
+        if gate_allows(request.resolver_match):
             return None
         user = request.user
         if not user.is_authenticated:

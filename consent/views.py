@@ -13,7 +13,6 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from . import errors
-from .decorators import consent_gate_exempt
 from .errors import ConsentError
 from .forms import DecisionSubmissionForm, DeferSubmissionForm
 from .models import Choice, ConsentRecord, Policy, Surface
@@ -55,7 +54,6 @@ def _error(request: HtmxHttpRequest, error: ConsentError) -> HttpResponse:
     return render(request, "consent/error.html", {"error": error}, status=error.status)
 
 
-@consent_gate_exempt
 @login_required
 @require_http_methods(["GET", "POST"])
 def decide(request: HtmxHttpRequest) -> HttpResponse:
@@ -121,7 +119,6 @@ def _saved_message(record: ConsentRecord) -> str:
     )
 
 
-@consent_gate_exempt
 @login_required
 @require_POST
 def defer(request: HtmxHttpRequest) -> HttpResponse:
@@ -140,7 +137,6 @@ def defer(request: HtmxHttpRequest) -> HttpResponse:
     return redirect(_safe_next(request, form.cleaned_data["next"]))
 
 
-@consent_gate_exempt
 @require_GET
 def policy_detail(request: HttpRequest, version: str | None = None) -> HttpResponse:
     """The policy text: public, and reachable while locked out."""
@@ -188,7 +184,11 @@ def receipt_json(request: HttpRequest, record_id) -> JsonResponse:
 @login_required
 @require_GET
 def privacy_settings(request: HttpRequest) -> HttpResponse:
-    return render(request, "consent/privacy_settings.html", privacy_settings_context(request))
+    """Open past the consent gate (consent.gate), but read-only while it blocks: the first
+    answer is given on the decision screen, whose record proves what was shown."""
+    context = privacy_settings_context(request)
+    context["gate"] = gate_status(user=request.user, session=request.session)
+    return render(request, "consent/privacy_settings.html", context)
 
 
 @login_required

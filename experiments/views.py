@@ -11,8 +11,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from consent.decorators import consent_gate_exempt
-
 from .analysis import ExperimentResults, experiment_results
 from .charts import exposures_chart, opt_in_chart
 from .compliance import RULES
@@ -25,14 +23,14 @@ RESULTS_PERMISSION = "experiments.view_results"
 def results_view(view):
     """Analysts only: anonymous users go to login, signed-in users without the permission get 403.
 
-    Exempt from the consent gate: analysts read these pages as operators of the
-    product, not as its users, so an analyst who has not answered the training
-    question themselves is not sent to the decision screen (the same reason the
-    gate lets the admin through).
+    Open past the consent gate (listed in consent.gate.GATE_ALLOW_LIST): analysts read
+    these pages as operators of the product, not as its users, so an analyst who has not
+    answered the training question themselves is not sent to the decision screen (the
+    same reason the gate lets the admin through).
     """
 
     gated = permission_required(RESULTS_PERMISSION, raise_exception=True)(require_GET(view))
-    return consent_gate_exempt(login_required(gated))
+    return login_required(gated)
 
 
 def _phase_number(request: HttpRequest) -> int | None:

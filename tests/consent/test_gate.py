@@ -156,8 +156,7 @@ def test_either_answer_unlocks_after_the_deadline(
         "/",
         "/conversations/",
         "/conversations/new/",
-        "/settings/privacy/",
-        "/consent/receipts/00000000-0000-0000-0000-000000000000/",
+        "/settings/privacy/choice/",
     ],
 )
 def test_locked_out_user_reaches_no_product_page(client, existing_user, policy, url):
@@ -165,11 +164,8 @@ def test_locked_out_user_reaches_no_product_page(client, existing_user, policy, 
         client.force_login(existing_user)
         response = client.get(url)
 
-    assert response.status_code in (302, 303)
-    assert (
-        reverse("consent:decide") in response["Location"]
-        or response["Location"] == "/conversations/"
-    )
+    assert response.status_code == 303
+    assert response["Location"].startswith(reverse("consent:decide"))
 
 
 def test_locked_out_user_cannot_post_to_a_product_endpoint(client, existing_user, policy):
@@ -361,3 +357,66 @@ def test_gate_costs_no_query_for_anonymous_requests(django_assert_num_queries):
 
     with django_assert_num_queries(0):
         assert _gate(request) is None
+
+
+# --- Boundaries (each fails if its comparison is flipped in consent.selectors.gate_status) ---
+
+MICROSECOND = timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    ("offset", "locked"), [(-MICROSECOND, False), (timedelta(0), True), (MICROSECOND, True)]
+)
+def test_the_deadline_instant_itself_already_locks_the_product(
+    client, existing_user, policy, offset, locked
+):
+    # "Decide by <deadline>": the notice period is [effective_at, deadline), so at the
+    # deadline instant the time to decide is over, as a "Not now" also ends then.
+    with time_machine.travel(policy.decision_deadline + offset, tick=False):
+        client.force_login(existing_user)
+        response = client.get(PRODUCT_URL)
+
+    assert response.status_code == (303 if locked else 200)
+    if not locked:
+        assert b"Not now" in response.content  # still the deferrable notice
+
+
+@pytest.mark.parametrize(
+    ("offset", "is_new"), [(-MICROSECOND, False), (timedelta(0), True), (MICROSECOND, True)]
+)
+def test_a_user_who_joined_at_the_effective_instant_is_a_new_user(
+    client, django_user_model, policy, offset, is_new
+):
+    # The policy is in effect from effective_at inclusive (current_policy: effective_at <= now),
+    # so someone joining at that instant never used the product under the earlier terms.
+    user = django_user_model.objects.create_user(
+        "boundary@example.com", "correct-horse-battery", date_joined=policy.effective_at + offset
+    )
+    client.force_login(user)
+
+    response = client.get(PRODUCT_URL)
+
+    assert gate_status(user=user).requirement is (
+        Requirement.FIRST_LOGIN if is_new else Requirement.NOTICE
+    )
+    assert response.status_code == (303 if is_new else 200)
+
+
+@pytest.mark.parametrize(
+    ("offset", "notice_back"), [(-MICROSECOND, False), (timedelta(0), True), (MICROSECOND, True)]
+)
+def test_a_not_now_ends_exactly_when_its_hidden_until_arrives(
+    client, existing_user, policy, offset, notice_back
+):
+    with time_machine.travel(policy.effective_at + timedelta(days=1), tick=False):
+        client.force_login(existing_user)
+        client.post(reverse("consent:defer"), {"form_token": form_token(client, PRODUCT_URL)})
+        client.logout()  # the "this login" half of the rule is gone; only hidden_until is left
+    hidden_until = NoticeDeferral.objects.get().hidden_until
+
+    with time_machine.travel(hidden_until + offset, tick=False):
+        client.force_login(existing_user)
+        response = client.get(PRODUCT_URL)
+
+    assert response.status_code == 200
+    assert (b"Not now" in response.content) is notice_back

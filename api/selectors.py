@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from consent.models import Choice, ConsentRecord, Policy, UserConsentState
 from consent.selectors import Requirement, current_policy, gate_status
 from conversations.models import Conversation
+from conversations.rules import covered_q
 
 from .models import ServiceToken
 from .tokens import token_digest
@@ -111,8 +112,7 @@ def conversation_training_eligibility(
     The rule of ``training.selectors.eligible_conversations`` for one conversation, plus
     the first reason it fails: the owner is not deleted, their current choice is opt-in
     under the current policy, and the conversation's last activity is covered by that
-    same unbroken opt-in run (``covered_by`` decided on or after ``opt_in_since``, as in
-    ``conversations.services.conversation_retention_recompute_for_user``).
+    same unbroken opt-in run (``conversations.rules.covered_q``).
     """
     conversation = (
         # Deleted by its owner but kept for a legal hold: gone as far as training knows.
@@ -160,13 +160,9 @@ def _coverage_reason(conversation: Conversation, policy: Policy) -> "IneligibleR
         )
     if state.choice != Choice.OPT_IN or state.opt_in_since is None:
         return IneligibleReason.USER_NOT_OPTED_IN
+    # The verdict is the coverage rule itself; the checks above only name why it fails.
     covered = (
-        conversation.covered_by_id is not None
-        and ConsentRecord.objects.filter(
-            pk=conversation.covered_by_id,
-            user_id=conversation.user_id,
-            decided_at__gte=state.opt_in_since.decided_at,
-        ).exists()
+        Conversation.objects.filter(pk=conversation.pk).filter(covered_q(policy=policy)).exists()
     )
     return None if covered else IneligibleReason.NOT_COVERED
 

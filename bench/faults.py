@@ -495,7 +495,7 @@ def redis_outage(ctx: dict, url: str) -> bool:
             # Catch-up: the worker reconnects; the next beat-like ticks send the reminders and
             # sweep the safety checks whose per-post enqueue was lost in the outage.
             from consent.tasks import send_deadline_reminders
-            from retention.tasks import sweep_safety_checks
+            from conversations.tasks import sweep_safety_checks
 
             send_deadline_reminders.delay()
             sweep_safety_checks.delay()

@@ -35,6 +35,7 @@ from .models import (
     UserConsentState,
 )
 from .selectors import SESSION_DEFERRED_KEY, current_policy, variant_by_key, variants_memo
+from .signals import decision_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -413,9 +414,8 @@ def consent_record_create(
             resolved_at=now
         )
     if basis.has_conversations:
-        from conversations.services import conversation_retention_recompute_for_user
-
-        conversation_retention_recompute_for_user(user=user, now=now, policy=policy)
+        # conversations recomputes their retain_until (DESIGN §4 rule 2) in this transaction.
+        decision_recorded.send(sender=ConsentRecord, user=user, policy=policy, now=now)
     logger.info(
         "consent decision recorded",
         extra={

@@ -18,6 +18,7 @@ from retention import errors as retention_errors
 from retention import services as retention_services
 from retention.admin import conversation_ref
 
+from . import safety
 from .models import Conversation, Message
 
 
@@ -207,7 +208,7 @@ class ConversationAdmin(admin.ModelAdmin):
     @admin.action(description="Flag for safety", permissions=["safety"])
     def flag_for_safety(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
         for conversation in queryset:
-            retention_services.conversation_safety_flag(
+            safety.conversation_safety_flag(
                 conversation=conversation, flagged_by=request.user
             )
             self._log(request, conversation, "Flagged for safety.")
@@ -219,7 +220,7 @@ class ConversationAdmin(admin.ModelAdmin):
     def clear_safety_flag(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
         cleared = 0
         for conversation in queryset.filter(safety_flagged_at__isnull=False):
-            retention_services.conversation_safety_unflag(
+            safety.conversation_safety_unflag(
                 conversation=conversation, unflagged_by=request.user
             )
             self._log(request, conversation, "Cleared the safety flag.")

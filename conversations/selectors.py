@@ -3,9 +3,9 @@ from datetime import datetime
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
-from consent.models import Choice, ConsentRecord, UserConsentState
 from consent.selectors import current_policy
 
+from . import rules
 from .models import Conversation
 
 
@@ -29,25 +29,12 @@ def conversation_get_for(user, conversation_id: int) -> Conversation:
 
 
 def conversation_is_covered(conversation: Conversation, *, now: datetime) -> bool:
-    """The coverage rule for one conversation: ``covered_by`` decided during the user's
-    present opt-in run under the current policy (the test that
-    ``conversation_retention_recompute_for_user`` applies to all of a user's conversations)."""
+    """Whether ``rules.covered_q`` holds for this conversation at ``now`` (one query)."""
     if conversation.covered_by_id is None:
         return False
     policy = current_policy(now=now)
-    if policy is None:
-        return False
-    state = (
-        UserConsentState.objects.filter(
-            user_id=conversation.user_id, policy=policy, choice=Choice.OPT_IN
-        )
-        .select_related("opt_in_since")
-        .first()
+    return (
+        Conversation.objects.filter(pk=conversation.pk)
+        .filter(rules.covered_q(policy=policy))
+        .exists()
     )
-    if state is None or state.opt_in_since is None:
-        return False
-    return ConsentRecord.objects.filter(
-        pk=conversation.covered_by_id,
-        user_id=conversation.user_id,
-        decided_at__gte=state.opt_in_since.decided_at,
-    ).exists()

@@ -1,35 +1,48 @@
 """Every conversation activity goes through here: it keeps last_activity_at,
-covered_by and retain_until true (DESIGN §4 rule 2)."""
+covered_by and retain_until true (DESIGN §4 rule 2, the arithmetic in ``rules``).
 
-from datetime import datetime, timedelta
+The assistant answers outside any database transaction: the person's message is
+committed first, then the responder is asked (seconds, with a real model), then the
+reply is saved in a short transaction of its own. If the responder fails, the message
+stays saved and ``ReplyFailed`` says so; ``conversation_reply`` asks again.
+"""
+
+import logging
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Value, When
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from consent.models import Choice, ConsentRecord, UserConsentState
+from consent.models import Choice, ConsentRecord, Policy, UserConsentState
 from consent.selectors import current_policy
 
+from . import rules
 from .models import Conversation, Message, Role
+from .safety import conversation_safety_classify_enqueue
+from .signals import owner_delete_held
+
+logger = logging.getLogger(__name__)
 
 TITLE_LENGTH = 60
-DEFAULT_OPT_OUT_RETENTION = timedelta(days=30)
-DEFAULT_OPT_IN_RETENTION = timedelta(days=1825)
 
 
-def _retention_periods(now: datetime, policy=None) -> tuple[timedelta, timedelta]:
-    """(opt-in, opt-out) retention of the policy in force; defaults before any policy exists."""
-    policy = policy or current_policy(now=now)
-    if policy is None:
-        return DEFAULT_OPT_IN_RETENTION, DEFAULT_OPT_OUT_RETENTION
-    return policy.opt_in_retention, policy.opt_out_retention
+class ReplyFailed(Exception):
+    """The responder gave no reply; the person's message is saved (``question``)."""
+
+    def __init__(self, *, conversation: Conversation, question: Message):
+        super().__init__(f"No reply in conversation #{conversation.pk}")
+        self.conversation = conversation
+        self.question = question
 
 
-def _coverage_now(user, now: datetime) -> ConsentRecord | None:
-    """The opt-in record that covers activity happening now, or None."""
-    policy = current_policy(now=now)
+def _coverage_record(user, policy: Policy | None) -> ConsentRecord | None:
+    """The opt-in record that covers activity happening now under ``policy``, or None.
+
+    The state's latest record when the state is opt-in under the current policy: by
+    construction a record of the present opt-in run, which ``rules.covered_q`` accepts.
+    """
     if policy is None:
         return None
     state = (
@@ -40,77 +53,127 @@ def _coverage_now(user, now: datetime) -> ConsentRecord | None:
     return state.latest_record if state else None
 
 
-def _safety_extension() -> timedelta:
-    return timedelta(days=settings.SAFETY_RETENTION_EXTENSION_DAYS)
-
-
-def conversation_retain_until(
-    *, last_activity_at: datetime, covered: bool, safety_flagged: bool, now: datetime | None = None
-) -> datetime:
-    """retain_until for one conversation, as rule 2 defines it."""
-    opt_in, opt_out = _retention_periods(now or timezone.now())
-    retain_until = last_activity_at + (opt_in if covered else opt_out)
-    if safety_flagged:
-        retain_until += _safety_extension()
-    return retain_until
-
-
 def _record_activity(conversation: Conversation, now: datetime) -> None:
-    covered_by = _coverage_now(conversation.user, now)
+    policy = current_policy(now=now)
+    covered_by = _coverage_record(conversation.user, policy)
     conversation.last_activity_at = now
     conversation.covered_by = covered_by
-    conversation.retain_until = conversation_retain_until(
+    conversation.retain_until = rules.retain_until(
         last_activity_at=now,
         covered=covered_by is not None,
         safety_flagged=conversation.safety_flagged_at is not None,
-        now=now,
+        policy=policy,
     )
 
 
-def _respond(conversation: Conversation, now: datetime) -> Message:
+def _history(conversation: Conversation) -> list[tuple[str, str]]:
+    return list(
+        Message.objects.filter(conversation_id=conversation.pk)
+        .order_by("created_at", "pk")
+        .values_list("role", "content")
+    )
+
+
+def _ask_responder(conversation: Conversation, question: Message) -> str:
+    """The responder's reply to the conversation so far; no transaction may be open."""
     responder = import_string(settings.CHAT_RESPONDER)()
-    history = list(
-        conversation.messages.order_by("created_at", "pk").values_list("role", "content")
-    )
-    reply = responder.reply(history)
-    return Message.objects.create(
-        conversation=conversation, role=Role.ASSISTANT, content=reply, created_at=now
-    )
-
-
-def _classify_after_commit(conversation: Conversation) -> None:
-    """New content may need a safety review: the configured classifier runs in a worker."""
-    from retention.services import conversation_safety_classify_enqueue
-
-    conversation_safety_classify_enqueue(conversation=conversation)
+    try:
+        return responder.reply(_history(conversation))
+    except Exception as exc:
+        # Whatever the model's client raises (timeouts, HTTP errors): the person's message
+        # is committed and the UI offers to ask again.
+        logger.exception("assistant reply failed", extra={"conversation_id": conversation.pk})
+        # The new message still needs its safety check, reply or not.
+        conversation_safety_classify_enqueue(conversation=conversation)
+        raise ReplyFailed(conversation=conversation, question=question) from exc
 
 
 @transaction.atomic
-def conversation_start(*, user, text: str) -> Conversation:
-    """Start a conversation with the user's first message and the assistant's reply."""
+def _reply_save(
+    *, conversation: Conversation, content: str, answering: Message | None
+) -> Message | None:
+    """Save the reply as new activity. With ``answering``, only if that message is still
+    the newest (a retry that lost a race to another reply saves nothing: None)."""
+    locked = Conversation.objects.select_for_update().select_related("user").get(pk=conversation.pk)
+    if answering is not None:
+        newest = locked.messages.order_by("-created_at", "-pk").values_list("pk", flat=True).first()
+        if newest != answering.pk:
+            return None
+    now = timezone.now()
+    _record_activity(locked, now)
+    locked.save(update_fields=["last_activity_at", "covered_by", "retain_until"])
+    for field in ("last_activity_at", "covered_by", "retain_until"):
+        setattr(conversation, field, getattr(locked, field))
+    reply = Message.objects.create(
+        conversation=locked, role=Role.ASSISTANT, content=content, created_at=now
+    )
+    conversation_safety_classify_enqueue(conversation=locked)
+    return reply
+
+
+@transaction.atomic
+def _conversation_open(*, user, text: str) -> tuple[Conversation, Message]:
     now = timezone.now()
     title = " ".join(text.split())[:TITLE_LENGTH] or "New conversation"
     conversation = Conversation(user=user, title=title, created_at=now)
     _record_activity(conversation, now)
     conversation.save()
-    Message.objects.create(conversation=conversation, role=Role.USER, content=text, created_at=now)
-    _respond(conversation, now)
-    _classify_after_commit(conversation)
-    return conversation
-
-
-@transaction.atomic
-def message_post(*, conversation: Conversation, text: str) -> tuple[Message, Message]:
-    """Post to a conversation (which reopens an old one) and get the assistant's reply."""
-    now = timezone.now()
     question = Message.objects.create(
         conversation=conversation, role=Role.USER, content=text, created_at=now
     )
-    answer = _respond(conversation, now)
-    _record_activity(conversation, now)
-    conversation.save(update_fields=["last_activity_at", "covered_by", "retain_until"])
-    _classify_after_commit(conversation)
+    return conversation, question
+
+
+@transaction.atomic
+def _question_save(*, conversation: Conversation, text: str) -> Message:
+    now = timezone.now()
+    locked = Conversation.objects.select_for_update().select_related("user").get(pk=conversation.pk)
+    _record_activity(locked, now)
+    locked.save(update_fields=["last_activity_at", "covered_by", "retain_until"])
+    for field in ("last_activity_at", "covered_by", "retain_until"):
+        setattr(conversation, field, getattr(locked, field))
+    return Message.objects.create(conversation=locked, role=Role.USER, content=text, created_at=now)
+
+
+def conversation_start(*, user, text: str) -> Conversation:
+    """Start a conversation with the user's first message, then get the assistant's reply.
+
+    Raises ``ReplyFailed`` (the conversation and message saved) when the responder fails.
+    """
+    conversation, question = _conversation_open(user=user, text=text)
+    content = _ask_responder(conversation, question)
+    _reply_save(conversation=conversation, content=content, answering=None)
+    return conversation
+
+
+def message_post(*, conversation: Conversation, text: str) -> tuple[Message, Message]:
+    """Post to a conversation (which reopens an old one), then get the assistant's reply.
+
+    Raises ``ReplyFailed`` (the message saved) when the responder fails.
+    """
+    question = _question_save(conversation=conversation, text=text)
+    content = _ask_responder(conversation, question)
+    answer = _reply_save(conversation=conversation, content=content, answering=None)
     return question, answer
+
+
+def conversation_awaiting_reply(conversation: Conversation) -> Message | None:
+    """The person's message the assistant has not answered (the newest message), or None."""
+    newest = conversation.messages.order_by("-created_at", "-pk").first()
+    return newest if newest is not None and newest.role == Role.USER else None
+
+
+def conversation_reply(*, conversation: Conversation) -> Message | None:
+    """Ask the assistant again to answer the newest message, after a failed reply.
+
+    Returns the reply; None when there is nothing to answer (already answered, by this
+    call's twin for example). Raises ``ReplyFailed`` when the responder fails again.
+    """
+    question = conversation_awaiting_reply(conversation)
+    if question is None:
+        return None
+    content = _ask_responder(conversation, question)
+    return _reply_save(conversation=conversation, content=content, answering=question)
 
 
 @transaction.atomic
@@ -118,12 +181,12 @@ def conversation_delete(*, conversation: Conversation) -> None:
     """Delete at once, messages included; training uses already recorded stay in the ledger.
 
     Under a legal hold the owner's delete only hides it: it leaves training and the
-    owner's view now, and the first purge after the hold ends removes it.
+    owner's view now, and the first purge after the hold ends removes it. Holds are
+    retention's (``retention.receivers`` answers ``owner_delete_held``).
     """
-    from retention.selectors import conversation_is_held
-
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    if conversation_is_held(locked):
+    responses = owner_delete_held.send(sender=Conversation, conversation=locked)
+    if any(held for _, held in responses):
         now = timezone.now()
         locked.deleted_by_user_at = now
         locked.retain_until = now
@@ -134,63 +197,19 @@ def conversation_delete(*, conversation: Conversation) -> None:
     Conversation.objects.filter(pk=locked.pk).delete()
 
 
-_LOOK_UP = object()
-
-
 def conversation_retention_recompute_for_user(
-    *, user, now: datetime | None = None, policy=None, opt_in_since=_LOOK_UP
+    *, user, now: datetime | None = None, policy: Policy | None = None
 ) -> int:
     """Recompute retain_until of every conversation of the user in one UPDATE.
 
-    Covered means: activity while the user's present, unbroken opt-in was in force
-    (``covered_by`` on or after ``opt_in_since``). Anything else gets opt-out retention.
-    The consent service passes the policy and ``opt_in_since`` it has just written, so a
-    decision costs no second look-up of either.
+    Covered (``rules.covered_q``): activity while the user's present, unbroken opt-in was
+    in force. Anything else gets opt-out retention. Called after every consent decision
+    (``consent.signals.decision_recorded``, inside the deciding transaction).
     """
     conversations = Conversation.objects.filter(user=user, deleted_by_user_at__isnull=True)
     # Most decisions are a new user's first, with nothing to recompute; asking costs far
     # less than compiling the CASE update below.
     if not conversations.exists():
         return 0
-    now = now or timezone.now()
-    policy = policy or current_policy(now=now)
-    opt_in, opt_out = _retention_periods(now, policy)
-    if opt_in_since is _LOOK_UP:
-        state = (
-            UserConsentState.objects.filter(user=user, policy=policy, choice=Choice.OPT_IN)
-            .select_related("opt_in_since")
-            .first()
-            if policy
-            else None
-        )
-        opt_in_since = state.opt_in_since if state else None
-    opt_out_until = ExpressionWrapper(
-        F("last_activity_at") + Value(opt_out), output_field=DateTimeField()
-    )
-    if opt_in_since is None:
-        base = opt_out_until
-    else:
-        in_run = ConsentRecord.objects.filter(
-            user=user, decided_at__gte=opt_in_since.decided_at
-        ).values("pk")
-        base = Case(
-            When(
-                covered_by__in=in_run,
-                then=ExpressionWrapper(
-                    F("last_activity_at") + Value(opt_in), output_field=DateTimeField()
-                ),
-            ),
-            default=opt_out_until,
-            output_field=DateTimeField(),
-        )
-    extension = Value(_safety_extension())
-    return conversations.update(
-        retain_until=Case(
-            When(
-                safety_flagged_at__isnull=False,
-                then=ExpressionWrapper(base + extension, output_field=DateTimeField()),
-            ),
-            default=base,
-            output_field=DateTimeField(),
-        )
-    )
+    policy = policy or current_policy(now=now or timezone.now())
+    return conversations.update(retain_until=rules.retain_until_expression(policy=policy))

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from conversations.models import Conversation
 
-from .models import Hold, RetentionRun
+from .models import Hold
 
 
 def hold_active_q(*, at: datetime) -> Q:
@@ -27,20 +27,31 @@ def conversation_row_unheld_q(*, at: datetime) -> Q:
     return Q(hold_until__lte=at) | Q(hold_until__isnull=True, hold_reason="")
 
 
+def conversation_unheld_q(*, at: datetime) -> Q:
+    """No hold keeps the conversation at ``at``: neither its row's hold fields, nor an
+    active Hold on the conversation, nor an active Hold on its user.
+
+    The one hold rule: the purge, the owner's delete and account deletion all use it; the
+    purge's set-based DELETE repeats it in SQL (``services._conversations_delete_returning``,
+    pinned to this by tests/retention/test_purge_rule_equivalence.py).
+    """
+    active = holds_active(at=at)
+    return (
+        conversation_row_unheld_q(at=at)
+        & ~Exists(active.filter(conversation=OuterRef("pk")))
+        & ~Exists(active.filter(user=OuterRef("user_id")))
+    )
+
+
 def conversations_due_for_purge(
     *, cutoff: datetime, id_range: tuple[int, int] | None = None
 ) -> QuerySet[Conversation]:
     """Conversations a purge at ``cutoff`` deletes, in primary-key order (DESIGN §4 rule 3).
 
-    Due: ``retain_until < cutoff``; and not held, neither by an active Hold on the
-    conversation or on its user, nor by the row's hold fields.
+    Due: ``retain_until < cutoff`` and ``conversation_unheld_q``.
     """
-    active = holds_active(at=cutoff)
-    due = (
-        Conversation.objects.filter(retain_until__lt=cutoff)
-        .filter(conversation_row_unheld_q(at=cutoff))
-        .exclude(Exists(active.filter(conversation=OuterRef("pk"))))
-        .exclude(Exists(active.filter(user=OuterRef("user_id"))))
+    due = Conversation.objects.filter(retain_until__lt=cutoff).filter(
+        conversation_unheld_q(at=cutoff)
     )
     if id_range is not None:
         due = due.filter(pk__range=id_range)
@@ -49,18 +60,8 @@ def conversations_due_for_purge(
 
 def conversation_is_held(conversation: Conversation, *, at: datetime | None = None) -> bool:
     at = at or timezone.now()
-    if (
-        not Conversation.objects.filter(pk=conversation.pk)
-        .filter(conversation_row_unheld_q(at=at))
-        .exists()
-    ):
-        return True
     return (
-        holds_active(at=at)
-        .filter(Q(conversation_id=conversation.pk) | Q(user_id=conversation.user_id))
+        not Conversation.objects.filter(pk=conversation.pk)
+        .filter(conversation_unheld_q(at=at))
         .exists()
     )
-
-
-def retention_runs_recent(*, limit: int = 20) -> QuerySet[RetentionRun]:
-    return RetentionRun.objects.order_by("-started_at", "-pk")[:limit]

@@ -1,4 +1,4 @@
-"""Retention writes: the purge (DESIGN §4 rule 3), holds, and the safety flag.
+"""Retention writes: the purge (DESIGN §4 rule 3) and holds.
 
 The purge is set-based and batched after Saleor's ``delete_expired_checkouts``:
 each batch selects up to ``batch_size`` primary keys (keyset pagination, ``pk >
@@ -15,9 +15,9 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Window
+from django.db.models.functions import Mod, RowNumber
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from conversations.models import Conversation, Message
 
@@ -261,33 +261,28 @@ def retention_purge_plan(*, now: datetime | None = None, chunk_size: int) -> lis
 
     Each range holds ``chunk_size`` due conversations (as counted when planned),
     so workers get even shares, and together the ranges cover every due id. One
-    ordered pass over the due ids, in the database; the plan is N / chunk_size
-    integers however big N is.
+    ordered pass over the due ids, in the database (window functions): the plan is
+    N / chunk_size rows however big N is.
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
-    due = conversations_due_for_purge(cutoff=now or timezone.now())
-    due_sql, params = (
-        due.order_by().annotate(due_id=F("pk")).values("due_id").query.sql_with_params()
+    due = conversations_due_for_purge(cutoff=now or timezone.now()).order_by()
+    starts = (
+        due.annotate(
+            position=Window(RowNumber(), order_by=F("pk").asc()) - 1,
+            last_id=Window(Max("pk")),
+        )
+        .annotate(offset=Mod(F("position"), chunk_size))
+        .filter(offset=0)
+        .order_by("pk")
+        .values_list("pk", "last_id")
     )
-    sql = f"""
-        SELECT id, last_id FROM (
-            SELECT due.due_id AS id,
-                   ROW_NUMBER() OVER (ORDER BY due.due_id) AS rn,
-                   MAX(due.due_id) OVER () AS last_id
-            FROM ({due_sql}) AS due
-        ) AS numbered
-        WHERE (rn - 1) %% %s = 0
-        ORDER BY id
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, chunk_size])
-        rows = cursor.fetchall()
+    rows = list(starts)
     if not rows:
         return []
-    starts = [row[0] for row in rows]
-    ends = [start - 1 for start in starts[1:]] + [rows[0][1]]
-    return list(zip(starts, ends, strict=True))
+    lows = [row[0] for row in rows]
+    highs = [low - 1 for low in lows[1:]] + [rows[0][1]]
+    return list(zip(lows, highs, strict=True))
 
 
 # --- Holds --------------------------------------------------------------------------------
@@ -403,133 +398,3 @@ def hold_release(*, hold: Hold, released_by=None) -> Hold:
         _hold_fields_refresh(user_id=user_id, conversation_id=hold.conversation_id, now=now)
     logger.info("retention hold released", extra={"hold_id": hold.pk})
     return hold
-
-
-# --- Safety flag --------------------------------------------------------------------------
-
-
-def _safety_flag_set(*, conversation: Conversation, flagged_at: datetime | None) -> Conversation:
-    # Imported here: conversations.services may call this module's enqueue hook.
-    from conversations.selectors import conversation_is_covered
-    from conversations.services import conversation_retain_until
-
-    now = timezone.now()
-    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    locked.safety_flagged_at = flagged_at
-    locked.retain_until = conversation_retain_until(
-        last_activity_at=locked.last_activity_at,
-        covered=conversation_is_covered(locked, now=now),
-        safety_flagged=flagged_at is not None,
-        now=now,
-    )
-    locked.save(update_fields=["safety_flagged_at", "retain_until"])
-    conversation.safety_flagged_at = locked.safety_flagged_at
-    conversation.retain_until = locked.retain_until
-    return locked
-
-
-@transaction.atomic
-def conversation_safety_flag(*, conversation: Conversation, flagged_by=None) -> Conversation:
-    """Keep a conversation ``SAFETY_RETENTION_EXTENSION_DAYS`` longer for safety review.
-
-    Flagging a flagged conversation keeps the first flag time.
-    """
-    flagged_at = conversation.safety_flagged_at or timezone.now()
-    flagged = _safety_flag_set(conversation=conversation, flagged_at=flagged_at)
-    logger.info(
-        "conversation safety-flagged",
-        extra={
-            "conversation_id": conversation.pk,
-            "flagged_by": getattr(flagged_by, "pk", None),
-            "retain_until": flagged.retain_until.isoformat(),
-        },
-    )
-    return flagged
-
-
-@transaction.atomic
-def conversation_safety_unflag(*, conversation: Conversation, unflagged_by=None) -> Conversation:
-    """Back to consent-based retention; if that has already passed, the next purge deletes it."""
-    unflagged = _safety_flag_set(conversation=conversation, flagged_at=None)
-    logger.info(
-        "conversation safety flag cleared",
-        extra={
-            "conversation_id": conversation.pk,
-            "unflagged_by": getattr(unflagged_by, "pk", None),
-            "retain_until": unflagged.retain_until.isoformat(),
-        },
-    )
-    return unflagged
-
-
-def safety_classifier() -> Callable[[list[tuple[str, str]]], bool] | None:
-    """``settings.SAFETY_CLASSIFIER``: dotted path to ``classify(history) -> bool``, or None.
-
-    ``history`` is the conversation's ``[(role, content), ...]`` oldest first; a
-    true answer keeps the conversation for safety review.
-    """
-    path = getattr(settings, "SAFETY_CLASSIFIER", None)
-    return import_string(path) if path else None
-
-
-def conversation_safety_classify(*, conversation_id: int) -> bool:
-    """Ask the configured classifier about one conversation; flag it if it says so.
-
-    Never clears a flag: that is a person's decision. Returns whether it is flagged.
-    """
-    classify = safety_classifier()
-    conversation = Conversation.objects.filter(pk=conversation_id).first()
-    if classify is None or conversation is None:
-        return bool(conversation and conversation.safety_flagged_at)
-    checked_at = timezone.now()
-    if conversation.safety_flagged_at is not None:
-        flagged = True
-    else:
-        history = list(
-            Message.objects.filter(conversation_id=conversation_id)
-            .order_by("created_at", "pk")
-            .values_list("role", "content")
-        )
-        flagged = bool(classify(history))
-        if flagged:
-            conversation_safety_flag(conversation=conversation, flagged_by=None)
-    Conversation.objects.filter(pk=conversation_id).update(safety_checked_at=checked_at)
-    return flagged
-
-
-def conversation_safety_sweep(*, batch_size: int = 500) -> int:
-    """Classify conversations whose latest activity no classifier has read yet.
-
-    The per-post check is enqueued after commit and is lost if the broker is down at
-    that moment; this bounded sweep (beat, every 15 minutes) catches up on them.
-    """
-    if safety_classifier() is None:
-        return 0
-    unchecked = (
-        Conversation.objects.filter(deleted_by_user_at__isnull=True)
-        .filter(Q(safety_checked_at__isnull=True) | Q(safety_checked_at__lt=F("last_activity_at")))
-        # Newest first: a check lost minutes ago matters more than an old backlog.
-        .order_by("-last_activity_at")
-        .values_list("pk", flat=True)[:batch_size]
-    )
-    ids = list(unchecked)
-    for conversation_id in ids:
-        conversation_safety_classify(conversation_id=conversation_id)
-    logger.info("safety sweep", extra={"conversations_checked": len(ids)})
-    return len(ids)
-
-
-def conversation_safety_classify_enqueue(*, conversation: Conversation) -> None:
-    """After the current transaction commits, classify the conversation in a worker.
-
-    Call from ``message_post``/``conversation_start``; does nothing when no classifier
-    is configured.
-    """
-    if not getattr(settings, "SAFETY_CLASSIFIER", None):
-        return
-    from .tasks import classify_conversation_safety
-
-    conversation_id = conversation.pk
-    # robust: the chat message is saved when this runs; a broker outage must not turn it
-    # into a 500 (bench/faults.py redis_outage). Django logs the failed enqueue instead.
-    transaction.on_commit(lambda: classify_conversation_safety.delay(conversation_id), robust=True)

@@ -6,6 +6,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from conversations import safety
+
 from . import services
 
 # Within CELERY_TASK_TIME_LIMIT; a run stopped early resumes at the next schedule.
@@ -51,11 +53,28 @@ def plan_purge_chunks(chunk_size: int | None = None, cutoff_iso: str | None = No
     return len(ranges)
 
 
-@shared_task(acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=150)
-def classify_conversation_safety(conversation_id: int) -> bool:
-    return services.conversation_safety_classify(conversation_id=conversation_id)
+# --- Old names of the safety tasks, now in conversations.tasks ----------------------------
+# Kept registered so that messages already queued, and a django-celery-beat row that still
+# names the old task (sync_beat_schedule keeps existing rows unless --reset), still run.
 
 
-@shared_task(acks_late=True, ignore_result=True, soft_time_limit=600, time_limit=660)
-def sweep_safety_checks(batch_size: int = 500) -> int:
-    return services.conversation_safety_sweep(batch_size=batch_size)
+@shared_task(
+    name="retention.tasks.classify_conversation_safety",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def classify_conversation_safety_old_name(conversation_id: int) -> bool:
+    return safety.conversation_safety_classify(conversation_id=conversation_id)
+
+
+@shared_task(
+    name="retention.tasks.sweep_safety_checks",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def sweep_safety_checks_old_name(batch_size: int = 500) -> int:
+    return safety.conversation_safety_sweep(batch_size=batch_size)

@@ -7,9 +7,9 @@ from datetime import datetime
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from consent.models import Choice
 from consent.selectors import current_policy
 from conversations.models import Conversation
+from conversations.rules import covered_q
 
 from .models import TrainingUse
 
@@ -17,24 +17,15 @@ from .models import TrainingUse
 def eligible_conversations(*, now: datetime) -> QuerySet[Conversation]:
     """Conversations a snapshot taken at ``now`` may include (DESIGN §4 rule 1).
 
-    The owner's current choice is opt-in under the current policy, the conversation's
-    last activity was covered by that same unbroken opt-in run (``covered_by`` decided on
-    or after ``opt_in_since``: the coverage rule ``conversation_retention_recompute_for_user``
-    uses too), it exists, and its owner has not been pseudonymised. One SQL query of joins;
-    a conversation from before the opt-in, or covered by an earlier run that an opt-out
-    broke, stays out until it is reopened. (``covered_by`` is always the owner's own record,
-    set from their state on every activity, so no separate same-user join is needed; that
-    join also misled PostgreSQL into a per-user scan of every record before the first ANALYZE.)
+    Covered under the current policy (``conversations.rules.covered_q``: the owner is
+    opted in and the last activity fell in that same unbroken opt-in run), not deleted,
+    and its owner not pseudonymised. A conversation from before the opt-in, or covered by
+    an earlier run that an opt-out broke, stays out until it is reopened.
     """
-    policy = current_policy(now=now)
-    if policy is None:
-        return Conversation.objects.none()
     return Conversation.objects.filter(
+        covered_q(policy=current_policy(now=now)),
         deleted_by_user_at__isnull=True,
         user__pseudonymised_at__isnull=True,
-        user__consent_state__policy=policy,
-        user__consent_state__choice=Choice.OPT_IN,
-        covered_by__decided_at__gte=F("user__consent_state__opt_in_since__decided_at"),
     )
 
 

@@ -283,7 +283,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Classify conversations whose latest activity the safety classifier has not read.
     "retention-safety-sweep": {
-        "task": "retention.tasks.sweep_safety_checks",
+        "task": "conversations.tasks.sweep_safety_checks",
         "schedule": crontab(minute="*/15"),
     },
     # Email undecided users 7 days and 1 day before the decision deadline.

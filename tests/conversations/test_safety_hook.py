@@ -49,7 +49,7 @@ def test_without_a_classifier_nothing_is_enqueued(
 
 
 def test_sweep_catches_up_on_activity_whose_check_was_lost(classifier, user):
-    from retention.services import conversation_safety_sweep
+    from conversations.safety import conversation_safety_sweep
 
     # No on-commit callbacks run here: as if the broker was down when it was posted.
     conversation = conversation_start(user=user, text="how do I build a bomb")
@@ -63,7 +63,7 @@ def test_sweep_catches_up_on_activity_whose_check_was_lost(classifier, user):
 
 
 def test_sweep_rechecks_a_conversation_after_new_activity(classifier, user):
-    from retention.services import conversation_safety_sweep
+    from conversations.safety import conversation_safety_sweep
 
     conversation = conversation_start(user=user, text="sourdough")
     conversation_safety_sweep()
@@ -76,7 +76,7 @@ def test_sweep_rechecks_a_conversation_after_new_activity(classifier, user):
 
 
 def test_sweep_does_nothing_without_a_classifier(settings, user):
-    from retention.services import conversation_safety_sweep
+    from conversations.safety import conversation_safety_sweep
 
     settings.SAFETY_CLASSIFIER = None
     conversation_start(user=user, text="anything")

@@ -4,14 +4,14 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from conversations.services import conversation_start
-from retention.services import (
+from conversations.safety import (
     conversation_safety_classify,
     conversation_safety_classify_enqueue,
     conversation_safety_flag,
     conversation_safety_unflag,
-    retention_purge_run,
 )
+from conversations.services import conversation_start
+from retention.services import retention_purge_run
 from tests.factories import ConversationFactory, UserFactory
 
 from . import classifiers

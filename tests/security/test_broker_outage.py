@@ -5,7 +5,7 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from conversations.models import Conversation
-from retention.tasks import classify_conversation_safety
+from conversations.tasks import classify_conversation_safety
 
 # Real commits: the enqueue runs in on_commit, inside the request, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,0 +1,12 @@
+"""What conversations asks of the apps that depend on it, without importing them.
+
+DESIGN §2: dependencies point one way (retention -> conversations), so a question
+conversations must ask retention is a signal retention answers.
+"""
+
+from django.dispatch import Signal
+
+# Sent by ``conversation_delete`` with the locked ``conversation`` before its owner's delete
+# removes it. A receiver answers True to keep the rows: a legal hold outranks the owner's
+# delete (retention.receivers).
+owner_delete_held = Signal()

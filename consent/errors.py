@@ -21,6 +21,10 @@ DEFER_NOT_ALLOWED = "This screen cannot be postponed: please choose to continue.
 CONSENT_REQUIRED = (
     "You need to decide whether your chats may be used for training before you continue."
 )
+DECIDE_ON_DECISION_SCREEN = (
+    "Your first answer to this version of the policy is given on the decision screen. "
+    'Open it from Privacy settings with "Decide now"; after that you can change it here.'
+)
 
 
 class ConsentError(Exception):

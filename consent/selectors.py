@@ -167,6 +167,7 @@ def gate_status(
     policy = current_policy_live(now=now) if live_policy else current_policy(now=now)
     if policy is None:
         return GateStatus(policy=None, choice=None, requirement=Requirement.NONE)
+    # In effect from effective_at inclusive (as current_policy): joining at that instant is new.
     joined_after = user.date_joined >= policy.effective_at
     standing = _standing(user, policy)
     choice, deferred_until = standing.choice, standing.deferred_until
@@ -174,13 +175,15 @@ def gate_status(
         return GateStatus(policy=policy, choice=choice, requirement=Requirement.NONE)
     if joined_after:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.FIRST_LOGIN)
+    # "Decide by <deadline>": the deadline instant itself is already after it (half-open
+    # notice period, as a "Not now" capped at the deadline ends there). tests/consent/test_gate.py
     if now >= policy.decision_deadline:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.DEADLINE)
     # "Not now" hides the notice until the next login or 24 hours, whichever is later.
     deferred_this_login = (
         session is not None and session.get(SESSION_DEFERRED_KEY) == policy.version
     )
-    deferred_recently = deferred_until is not None and deferred_until > now
+    deferred_recently = deferred_until is not None and deferred_until > now  # ends at hidden_until
     if deferred_this_login or deferred_recently:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.NONE)
     return GateStatus(policy=policy, choice=None, requirement=Requirement.NOTICE)

@@ -34,7 +34,13 @@ from .models import (
     UsedFormKey,
     UserConsentState,
 )
-from .selectors import SESSION_DEFERRED_KEY, current_policy, variant_by_key, variants_memo
+from .selectors import (
+    SESSION_DEFERRED_KEY,
+    current_policy,
+    gate_status,
+    variant_by_key,
+    variants_memo,
+)
 from .signals import decision_recorded
 
 logger = logging.getLogger(__name__)
@@ -541,6 +547,10 @@ def consent_decision_submit(
 ) -> ConsentRecord:
     """Check a posted decision form end to end and record it (once)."""
     form = decision_form_load(submission.token, user=user)
+    if form.surface == Surface.SETTINGS and gate_status(user=user, live_policy=True).blocks:
+        # Settings are read-only while the gate blocks (consent.gate): the first answer comes
+        # from the decision screen, whose record proves what was shown.
+        raise ConsentError(errors.DECIDE_ON_DECISION_SCREEN, status=409, code="decide_first")
     policy, variant, arm = _form_targets(form)
     if form.surface != Surface.SETTINGS and variant is None:
         raise ConsentError(errors.FORM_TAMPERED, code="form_tampered")

@@ -396,3 +396,33 @@ def test_navigation_shows_admin_to_staff_only(client, existing_user, policy):
     assert admin_link not in client.get(reverse("consent:privacy_settings")).content
     client.force_login(staff)
     assert admin_link in client.get(reverse("consent:privacy_settings")).content
+
+
+def test_a_settings_form_posted_to_the_decision_screen_while_gated_records_nothing(
+    client, existing_user, policy
+):
+    with time_machine.travel(policy.decision_deadline - timedelta(hours=1), tick=False):
+        client.force_login(existing_user)
+        page = client.get(reverse("consent:privacy_settings")).content.decode()
+        token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+
+    with time_machine.travel(policy.decision_deadline + timedelta(hours=1), tick=False):
+        response = client.post(
+            reverse("consent:decide"), {"form_token": token, "decision": "opt_in"}
+        )
+
+    assert response.status_code == 409
+    assert errors.DECIDE_ON_DECISION_SCREEN in response.content.decode().replace("&quot;", '"')
+    assert not ConsentRecord.objects.exists()
+
+
+def test_a_settings_form_still_records_for_a_user_the_gate_does_not_block(
+    client, existing_user, policy
+):
+    client.force_login(existing_user)
+    page = client.get(reverse("consent:privacy_settings")).content.decode()
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+
+    client.post(reverse("consent:privacy_change"), {"form_token": token, "decision": "opt_out"})
+
+    assert ConsentRecord.objects.get().surface == "settings"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .forms import SignupForm
+from .forms import AdminUserChangeForm, SignupForm
 from .models import User
 
 
@@ -10,6 +10,7 @@ class UserAdmin(BaseUserAdmin):
     # Django's default add_form is built for a `username` field; ours logs in by email
     # and has the same rules (case-insensitive uniqueness, password validators) as sign-up.
     add_form = SignupForm
+    form = AdminUserChangeForm
     ordering = ["email"]
     list_display = ["email", "display_name", "country", "date_joined", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_active", "country"]

@@ -1,19 +1,22 @@
-"""Sign-up, log-in and admin forms for email-login users."""
+"""Sign-up, log-in, password reset, email change and admin forms for email-login users."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
+from . import errors
 from .countries import COUNTRIES
+from .errors import EMAIL_TAKEN, INACTIVE_LOGIN, INVALID_LOGIN
 from .models import User
+from .normalization import email_normalize
 
-EMAIL_TAKEN = "An account with this email already exists. Log in instead, or use another email."
-INVALID_LOGIN = "That email and password do not match an account. Check both and try again."
-INACTIVE_LOGIN = "This account is closed. Contact support if you think this is a mistake."
+__all__ = ["EMAIL_TAKEN", "INACTIVE_LOGIN", "INVALID_LOGIN"]  # kept importable from here
 
 REQUIRED_MESSAGES = {
-    "email": "Enter your email address.",
+    "email": errors.EMAIL_REQUIRED,
     "password1": "Choose a password.",
     "password2": "Enter the same password again.",
 }
@@ -21,8 +24,32 @@ REQUIRED_MESSAGES = {
 COUNTRY_CHOICES = [("", "Prefer not to say"), *COUNTRIES]
 
 
+def _email_field(**kwargs) -> forms.EmailField:
+    field = forms.EmailField(
+        label="Email",
+        max_length=User._meta.get_field("email").max_length,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autocapitalize": "none"}),
+        **kwargs,
+    )
+    field.error_messages["required"] = errors.EMAIL_REQUIRED
+    return field
+
+
+class SignupStartForm(forms.Form):
+    """Step one of sign-up: only the address, which a link then proves."""
+
+    email = _email_field()
+
+    def clean_email(self) -> str:
+        return email_normalize(self.cleaned_data["email"])
+
+
 class SignupForm(BaseUserCreationForm):
-    """Validates a new account; ``accounts.services.user_create`` writes it."""
+    """Validates a new account; ``accounts.services.user_create`` writes it.
+
+    Staff use it in admin as is; the public sign-up uses ``SignupCompleteForm``, whose
+    email comes from a signed link, never from the person typing it.
+    """
 
     country = forms.ChoiceField(
         choices=COUNTRY_CHOICES,
@@ -47,10 +74,10 @@ class SignupForm(BaseUserCreationForm):
             self.fields[name].error_messages["required"] = message
 
     def clean_email(self) -> str:
-        # Stored lowercased (UserManager does the same); the database's
+        # Stored normalised (UserManager does the same); the database's
         # Lower(email) constraint is the backstop for a race between two sign-ups.
-        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
-        if User.objects.filter(email__iexact=email).exists():
+        email = email_normalize(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exists():
             raise ValidationError(EMAIL_TAKEN, code="email_taken")
         return email
 
@@ -58,6 +85,25 @@ class SignupForm(BaseUserCreationForm):
         # clean_email already gave the friendlier message for the only unique field.
         if "email" not in self.errors:
             super().validate_unique()
+
+
+class SignupCompleteForm(SignupForm):
+    """Step two: the rest of the account, for the address the signed link was sent to."""
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, initial={"email": email}, **kwargs)
+        # Disabled: the posted value is ignored and the link's address is used.
+        self.fields["email"].disabled = True
+        self.fields["email"].help_text = "Confirmed by the link you opened."
+        self.fields["email"].widget.attrs.pop("autofocus", None)
+        self.fields["display_name"].widget.attrs["autofocus"] = True
+
+
+class AdminUserChangeForm(UserChangeForm):
+    """Admin edits keep the stored email normalised, as every login compares it."""
+
+    def clean_email(self) -> str:
+        return email_normalize(self.cleaned_data["email"])
 
 
 class LoginForm(AuthenticationForm):
@@ -71,11 +117,62 @@ class LoginForm(AuthenticationForm):
         username.label = "Email"
         username.widget.input_type = "email"
         username.widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
-        username.error_messages["required"] = "Enter your email address."
+        username.error_messages["required"] = errors.EMAIL_REQUIRED
         # AuthenticationForm sets max_length after the field built its validators, so the
         # length was never checked: an over-long login reached authenticate() and axes'
         # AccessAttempt.username (varchar 255), a 500 on PostgreSQL (tests/test_fuzz_forms.py).
         username.validators.append(MaxLengthValidator(username.max_length))
         password = self.fields["password"]
         password.widget.attrs["autocomplete"] = "current-password"
-        password.error_messages["required"] = "Enter your password."
+        password.error_messages["required"] = errors.PASSWORD_REQUIRED
+
+    def clean_username(self) -> str:
+        # One spelling per account before authenticate() and axes see it: otherwise each
+        # capitalisation of an address got its own failure counter (issue 11).
+        return email_normalize(self.cleaned_data["username"])
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form; the email is normalised and sent from a worker (the view)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        email = self.fields["email"]
+        email.error_messages["required"] = errors.EMAIL_REQUIRED
+        email.widget.attrs["autocapitalize"] = "none"
+
+    def clean_email(self) -> str:
+        return email_normalize(self.cleaned_data["email"])
+
+
+class EmailChangeForm(forms.Form):
+    """The new address and, to prove it is the account's owner asking, the password."""
+
+    new_email = _email_field()
+    password = forms.CharField(
+        label="Current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": errors.PASSWORD_REQUIRED},
+    )
+
+    def __init__(self, *args, user: User, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.request = request
+        self.fields["new_email"].label = "New email"
+
+    def clean_new_email(self) -> str:
+        email = email_normalize(self.cleaned_data["new_email"])
+        if email == self.user.email:
+            raise ValidationError(errors.EMAIL_UNCHANGED, code="unchanged")
+        return email
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        # Through authenticate(), not check_password(): django-axes counts wrong passwords
+        # here too, so a stolen session cannot guess the password without limit.
+        checked = authenticate(self.request, username=self.user.email, password=password)
+        if checked is None or checked.pk != self.user.pk:
+            raise ValidationError(errors.WRONG_PASSWORD, code="wrong_password")
+        return password

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .normalization import email_normalize
+
 country_code_validator = RegexValidator(
     r"^[A-Z]{2}$", "Use a two-letter ISO 3166-1 country code, such as DE or US."
 )
@@ -14,9 +16,10 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra_fields) -> "User":
+        email = email_normalize(email)
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=email, **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -32,7 +35,9 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username: str) -> "User":
-        return self.get(email__iexact=username)
+        # Emails are stored normalised (migration 0004), so an exact match on the
+        # normalised login is the one lookup every authentication path makes.
+        return self.get(email=email_normalize(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -1,22 +1,37 @@
-"""Sign-up, log-in, log-out and password change: thin views over Django's auth."""
+"""Sign-up, log-in, log-out, password change and reset, email change: thin views over
+Django's auth and ``accounts.services``."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
-from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import (
+    LoginView,
+    PasswordResetCompleteView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+)
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from consent.decorators import consent_gate_exempt
-
-from .forms import LoginForm, SignupForm
-from .services import user_create
+from . import errors, selectors, services, tasks
+from .forms import (
+    EmailChangeForm,
+    LoginForm,
+    PasswordResetForm,
+    SignupCompleteForm,
+    SignupStartForm,
+)
+from .ratelimits import email_request_limited
+from .tokens import signup_token_read
 
 LOGGED_OUT = "You have logged out."
 
@@ -25,43 +40,88 @@ LOGGED_OUT = "You have logged out."
 SIGNUP_BACKEND = "consent.backends.ConsentStandingBackend"
 
 
-@consent_gate_exempt
-@sensitive_post_parameters("password1", "password2")
+def _site_url(request: HttpRequest) -> str:
+    """Scheme and host for links in emails (the Host header is checked by ALLOWED_HOSTS)."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _link_problem(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "accounts/link_problem.html", {"message": message}, status=400)
+
+
+def _too_many(request: HttpRequest, template: str, form) -> HttpResponse:
+    form.add_error(None, errors.TOO_MANY_EMAILS)
+    return render(request, template, {"form": form}, status=429)
+
+
+# --- Sign-up: an address is proven by a link before it gets an account ---------------------
+
+
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    """Step one. Whether or not the address has an account, the answer is the same page;
+    the worker sends a sign-up link, or tells the existing owner someone tried."""
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    form = SignupForm(request.POST or None)
+    form = SignupStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = user_create(
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            display_name=form.cleaned_data["display_name"],
-            country=form.cleaned_data["country"],
+        email = form.cleaned_data["email"]
+        if email_request_limited(request, flow="signup", email=email):
+            return _too_many(request, "accounts/signup.html", form)
+        tasks.enqueue_after_commit(
+            tasks.send_signup_email, email=email, site_url=_site_url(request)
         )
-        login(request, user, backend=SIGNUP_BACKEND)
-        # The consent gate takes a new user to the first-login decision from here.
-        return redirect(settings.LOGIN_REDIRECT_URL)
+        return render(request, "accounts/signup_sent.html", {"email": email})
     return render(request, "accounts/signup.html", {"form": form})
 
 
-login_view = consent_gate_exempt(
-    LoginView.as_view(
-        template_name="accounts/login.html",
-        authentication_form=LoginForm,
-        redirect_authenticated_user=True,
-    )
+@sensitive_post_parameters("password1", "password2")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup_complete(request: HttpRequest, token: str) -> HttpResponse:
+    """Step two, from the emailed link: the rest of the account, then straight in."""
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    email = signup_token_read(token)
+    if email is None:
+        return _link_problem(request, errors.LINK_INVALID)
+    if selectors.user_by_email(email=email) is not None:
+        return _link_problem(request, errors.SIGNUP_LINK_USED)
+    form = SignupCompleteForm(request.POST or None, email=email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(
+                email=email,
+                password=form.cleaned_data["password1"],
+                display_name=form.cleaned_data["display_name"],
+                country=form.cleaned_data["country"],
+            )
+        except IntegrityError:  # the same link submitted twice at once
+            return _link_problem(request, errors.SIGNUP_LINK_USED)
+        login(request, user, backend=SIGNUP_BACKEND)
+        # The consent gate takes a new user to the first-login decision from here.
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/signup_complete.html", {"form": form, "email": email})
+
+
+login_view = LoginView.as_view(
+    template_name="accounts/login.html",
+    authentication_form=LoginForm,
+    redirect_authenticated_user=True,
 )
 
 
-@consent_gate_exempt
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, LOGGED_OUT)
     return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+# --- Password change (signed in) and reset (by email) --------------------------------------
 
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
@@ -83,3 +143,86 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @require_GET
 def password_change_done(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/password_change_done.html")
+
+
+class RateLimitedPasswordResetView(PasswordResetView):
+    """Django's reset view; the email goes out from a worker, so the answer and its timing
+    are the same whether or not the address has an account, and requests are limited per
+    client and per address."""
+
+    form_class = PasswordResetForm
+    template_name = "registration/password_reset_form.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        if email_request_limited(self.request, flow="password_reset", email=email):
+            form.add_error(None, errors.TOO_MANY_EMAILS)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        tasks.enqueue_after_commit(
+            tasks.send_password_reset_email,
+            email=email,
+            domain=self.request.get_host(),
+            use_https=self.request.is_secure(),
+        )
+        return HttpResponseRedirect(self.get_success_url())
+
+
+# Reachable signed out and, for a user the consent gate holds, signed in (DESIGN §4 rule 5:
+# consent.gate.GATE_ALLOW_LIST names these four).
+password_reset = RateLimitedPasswordResetView.as_view()
+password_reset_done = PasswordResetDoneView.as_view(
+    template_name="registration/password_reset_done.html"
+)
+password_reset_confirm = PasswordResetConfirmView.as_view(
+    template_name="registration/password_reset_confirm.html",
+    success_url=reverse_lazy("accounts:password_reset_complete"),
+)
+password_reset_complete = PasswordResetCompleteView.as_view(
+    template_name="registration/password_reset_complete.html"
+)
+
+
+# --- Email change: only a click on the link sent to the new address changes it -------------
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_change(request: HttpRequest) -> HttpResponse:
+    form = EmailChangeForm(request.POST or None, user=request.user, request=request)
+    if request.method == "POST" and form.is_valid():
+        new_email = form.cleaned_data["new_email"]
+        if email_request_limited(request, flow="email_change", email=new_email):
+            return _too_many(request, "accounts/email_change_form.html", form)
+        # The same answer whether or not another account uses the address: the worker
+        # sends the link, or tells that account's owner instead.
+        tasks.enqueue_after_commit(
+            tasks.send_email_change_emails,
+            user_id=request.user.pk,
+            new_email=new_email,
+            site_url=_site_url(request),
+        )
+        return render(request, "accounts/email_change_sent.html", {"new_email": new_email})
+    return render(request, "accounts/email_change_form.html", {"form": form})
+
+
+@csrf_protect
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows what the link would change (mail scanners follow links); POST applies it."""
+    try:
+        if request.method == "POST":
+            user = services.email_change_confirm(
+                user=request.user, token=token, site_url=_site_url(request)
+            )
+            messages.success(request, errors.EMAIL_CHANGED.format(email=user.email))
+            return redirect("accounts:email_change")
+        claim = services.email_change_claim_check(user=request.user, token=token)
+    except services.EmailChangeRefused as refused:
+        return _link_problem(request, refused.message)
+    return render(request, "accounts/email_change_confirm.html", {"new_email": claim.new_email})

@@ -65,6 +65,13 @@ URL_MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "accounts:logout":                          ("POST", (302, 302, 302, 302, 302, 302, 302, 302)),
     "accounts:password_change":                 ("GET",  (302, 200, 200, 303, 200, 200, 200, 302)),
     "accounts:password_change_done":            ("GET",  (302, 200, 200, 303, 200, 200, 200, 302)),
+    "accounts:signup_complete":                 ("GET",  (400, 302, 302, 303, 302, 302, 302, 400)),
+    "accounts:password_reset":                  ("GET",  (200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_reset_done":             ("GET",  (200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_reset_confirm":          ("GET",  (200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_reset_complete":         ("GET",  (200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:email_change":                    ("GET",  (302, 200, 200, 303, 200, 200, 200, 302)),
+    "accounts:email_change_confirm":            ("GET",  (302, 400, 400, 303, 400, 400, 400, 302)),
     "conversations:list":                       ("GET",  (302, 200, 200, 303, 200, 200, 200, 302)),
     "conversations:new":                        ("GET",  (302, 200, 200, 303, 200, 200, 200, 302)),
     "conversations:detail":                     ("GET",  (302, 200, 404, 303, 404, 404, 404, 302)),
@@ -219,6 +226,9 @@ def world(db):
         "key": experiment.key,
         "user_id": people["owner"].pk,
         "rest": "nowhere",
+        # Emailed links (sign-up, email change, password reset) with a token that is not valid.
+        "token": "not-a-valid-token",
+        "uidb64": "MQ",
     }
     return people, kwargs, service_token_issue(name="matrix").secret
 

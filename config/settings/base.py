@@ -150,6 +150,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Count failures under the normalised email, so no capitalisation gets fresh guesses.
+AXES_USERNAME_CALLABLE = "accounts.normalization.axes_username"
 # Axes' log lines name the client; keep raw IPs and login names out of them (the
 # AccessAttempt rows in admin still hold what a lockout needs).
 AXES_VERBOSE = False

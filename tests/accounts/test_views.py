@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from accounts.forms import EMAIL_TAKEN, INVALID_LOGIN
+from accounts.errors import INVALID_LOGIN
 from accounts.views import LOGGED_OUT
 
 pytestmark = pytest.mark.django_db
@@ -12,75 +12,8 @@ User = get_user_model()
 NEW_PASSWORD = "a-much-longer-new-passphrase"
 
 
-def signup_data(**overrides) -> dict:
-    data = {
-        "email": "New.Person@Example.com",
-        "display_name": "New Person",
-        "country": "DE",
-        "password1": "correct-horse-battery",
-        "password2": "correct-horse-battery",
-    }
-    return data | overrides
-
-
 def login(client, email: str, password: str):
     return client.post(reverse("accounts:login"), {"username": email, "password": password})
-
-
-def test_signup_page_ties_every_label_to_its_input(client):
-    response = client.get(reverse("accounts:signup"))
-
-    html = response.content.decode()
-    assert response.status_code == 200
-    for field in ("email", "display_name", "country", "password1", "password2"):
-        assert f'for="id_{field}"' in html
-        assert f'id="id_{field}"' in html
-    assert 'autocomplete="email"' in html
-    assert 'autocomplete="new-password"' in html
-
-
-def test_signup_creates_a_user_and_logs_them_in(client):
-    response = client.post(reverse("accounts:signup"), signup_data())
-
-    assert response.status_code == 302
-    assert response.url == reverse("conversations:list")
-    user = User.objects.get()
-    assert user.email == "new.person@example.com"
-    assert user.display_name == "New Person"
-    assert user.country == "DE"
-    assert user.check_password("correct-horse-battery")
-    assert client.session["_auth_user_id"] == str(user.pk)
-
-
-def test_signup_with_an_email_taken_in_other_case_is_refused(client, user):
-    response = client.post(reverse("accounts:signup"), signup_data(email=user.email.upper()))
-
-    assert response.status_code == 200
-    assert EMAIL_TAKEN in response.content.decode()
-    assert User.objects.count() == 1
-    assert "_auth_user_id" not in client.session
-
-
-def test_signup_error_is_linked_to_its_field(client, user):
-    response = client.post(reverse("accounts:signup"), signup_data(email=user.email))
-
-    html = response.content.decode()
-    assert 'id="id_email_error"' in html
-    assert 'aria-describedby="id_email_error"' in html
-    assert 'aria-invalid="true"' in html
-
-
-def test_signup_refuses_a_country_that_is_not_iso_3166(client):
-    response = client.post(reverse("accounts:signup"), signup_data(country="XX"))
-
-    assert response.status_code == 200
-    assert not User.objects.exists()
-
-
-def test_signup_without_country_is_accepted(client):
-    client.post(reverse("accounts:signup"), signup_data(country=""))
-
-    assert User.objects.get().country == ""
 
 
 def test_login_with_email_and_password_logs_in(client, user, password):
@@ -112,6 +45,13 @@ def test_sixth_attempt_after_five_failed_logins_is_locked_out_even_with_the_righ
     assert "try again in 15 minutes" in html
     assert "Your account is safe" in html
     assert "_auth_user_id" not in client.session
+
+
+def test_login_page_links_to_password_reset(client):
+    response = client.get(reverse("accounts:login"))
+
+    assert f'href="{reverse("accounts:password_reset")}"' in response.content.decode()
+    assert "Forgot your password?" in response.content.decode()
 
 
 def test_logout_by_get_is_not_allowed(client_logged_in, user):

@@ -1,0 +1,29 @@
+"""Messages the accounts pages show; tests import these constants."""
+
+# Log-in and sign-up
+EMAIL_TAKEN = "An account with this email already exists. Log in instead, or use another email."
+INVALID_LOGIN = "That email and password do not match an account. Check both and try again."
+INACTIVE_LOGIN = "This account is closed. Contact support if you think this is a mistake."
+EMAIL_REQUIRED = "Enter your email address."
+PASSWORD_REQUIRED = "Enter your password."
+
+# Links sent by email (sign-up, email change)
+LINK_INVALID = (
+    "This link is not valid: it may be mistyped, expired or already used. "
+    "Start again to get a new one."
+)
+LINK_OTHER_ACCOUNT = (
+    "This link was sent for a different account. Log out, then open the link again "
+    "and log in with the account that asked for it."
+)
+SIGNUP_LINK_USED = "This address already has an account. Log in, or reset your password."
+
+# Email change
+WRONG_PASSWORD = "That is not your current password. Enter the password you log in with."
+EMAIL_UNCHANGED = "That is already your email address. Enter the new address you want to use."
+EMAIL_CHANGED = "Your email address is now {email}. Use it the next time you log in."
+
+# Rate limits on everything that sends an email
+TOO_MANY_EMAILS = (
+    "Too many requests for emails from here or for this address. Wait an hour, then try again."
+)

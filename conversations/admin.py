@@ -1,13 +1,12 @@
-"""Conversations in admin: metadata only. Support and analysts never see content here
-(DESIGN §4 rule 6), so no title (it is the start of the first message), no messages,
-only their count. Retention actions (hold, safety flag) go through retention services.
+"""Conversations in admin: metadata only. Staff never see content here (DESIGN §4 rule 6):
+no title (it is the start of the first message), no messages, only their count; str() of
+a conversation is its number, so breadcrumbs, logs and autocomplete print no content
+either. Hold and safety-flag actions go through their services.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
@@ -19,6 +18,7 @@ from retention import services as retention_services
 from retention.admin import conversation_ref
 
 from . import safety
+from .content import ContentGuardedAdmin
 from .models import Conversation, Message
 
 
@@ -60,7 +60,7 @@ class CoveredFilter(admin.SimpleListFilter):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(ContentGuardedAdmin):
     list_display = [
         "reference",
         "user",
@@ -74,7 +74,9 @@ class ConversationAdmin(admin.ModelAdmin):
         "message_count",
     ]
     list_filter = [SafetyFlagFilter, CoveredFilter]
-    search_fields = ["=id", "user__email"]
+    # Title search only for staff who may read content (ContentGuardedAdmin drops it otherwise).
+    search_fields = ["=id", "user__email", "title"]
+    content_paths = ("title", "messages")
     list_select_related = ["user"]
     fields = [
         "reference",
@@ -91,8 +93,6 @@ class ConversationAdmin(admin.ModelAdmin):
     readonly_fields = fields
     view_on_site = False
     actions = ["place_hold", "flag_for_safety", "clear_safety_flag"]
-    change_form_template = "admin/retention/conversation_change_form.html"
-    object_history_template = "admin/retention/conversation_object_history.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
         # A correlated count per row shown, not a GROUP BY over the whole message table.
@@ -126,29 +126,6 @@ class ConversationAdmin(admin.ModelAdmin):
     def has_safety_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("retention.flag_safety")
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # The default heading is str(conversation): the title, which is content.
-        extra_context = {**(extra_context or {}), "subtitle": conversation_ref(object_id)}
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def history_view(self, request, object_id, extra_context=None):
-        extra_context = {
-            **(extra_context or {}),
-            "title": f"Change history: {conversation_ref(object_id)}",
-            "subtitle": None,
-        }
-        return super().history_view(request, object_id, extra_context)
-
-    def action_checkbox(self, conversation: Conversation) -> str:
-        # The stock checkbox's aria-label is str(conversation): the title.
-        attrs = {
-            "class": "action-select",
-            "aria-label": f"Select this object for an action - {conversation_ref(conversation.pk)}",
-        }
-        return forms.CheckboxInput(attrs, lambda value: False).render(
-            ACTION_CHECKBOX_NAME, str(conversation.pk)
-        )
-
     @admin.display(description="conversation", ordering="pk")
     def reference(self, conversation: Conversation) -> str:
         return conversation_ref(conversation.pk)
@@ -162,17 +139,6 @@ class ConversationAdmin(admin.ModelAdmin):
         total = getattr(conversation, "message_total", None)
         return conversation.messages.count() if total is None else total
 
-    def _log(self, request: HttpRequest, conversation: Conversation, message: str) -> None:
-        # LogEntry by hand: ModelAdmin.log_change would store str(conversation), the title.
-        LogEntry.objects.create(
-            user_id=request.user.pk,
-            content_type_id=ContentType.objects.get_for_model(Conversation).pk,
-            object_id=str(conversation.pk),
-            object_repr=conversation_ref(conversation.pk),
-            action_flag=CHANGE,
-            change_message=message,
-        )
-
     @admin.action(description="Place on hold", permissions=["hold"])
     def place_hold(self, request: HttpRequest, queryset: QuerySet[Conversation]):
         form = PlaceHoldForm(request.POST if "apply" in request.POST else None)
@@ -184,7 +150,7 @@ class ConversationAdmin(admin.ModelAdmin):
                     until=form.cleaned_data["until"],
                     created_by=request.user,
                 )
-                self._log(request, conversation, f"Placed hold #{hold.pk}.")
+                self.log_change(request, conversation, f"Placed hold #{hold.pk}.")
             self.message_user(
                 request, f"Placed {queryset.count()} conversation(s) on hold.", messages.SUCCESS
             )
@@ -208,10 +174,8 @@ class ConversationAdmin(admin.ModelAdmin):
     @admin.action(description="Flag for safety", permissions=["safety"])
     def flag_for_safety(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
         for conversation in queryset:
-            safety.conversation_safety_flag(
-                conversation=conversation, flagged_by=request.user
-            )
-            self._log(request, conversation, "Flagged for safety.")
+            safety.conversation_safety_flag(conversation=conversation, flagged_by=request.user)
+            self.log_change(request, conversation, "Flagged for safety.")
         self.message_user(
             request, f"Flagged {queryset.count()} conversation(s) for safety.", messages.SUCCESS
         )
@@ -220,9 +184,7 @@ class ConversationAdmin(admin.ModelAdmin):
     def clear_safety_flag(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
         cleared = 0
         for conversation in queryset.filter(safety_flagged_at__isnull=False):
-            safety.conversation_safety_unflag(
-                conversation=conversation, unflagged_by=request.user
-            )
-            self._log(request, conversation, "Cleared the safety flag.")
+            safety.conversation_safety_unflag(conversation=conversation, unflagged_by=request.user)
+            self.log_change(request, conversation, "Cleared the safety flag.")
             cleared += 1
         self.message_user(request, f"Cleared {cleared} safety flag(s).", messages.SUCCESS)

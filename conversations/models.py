@@ -36,7 +36,9 @@ class Conversation(models.Model):
         indexes = [models.Index(fields=["user", "-last_activity_at"])]
 
     def __str__(self) -> str:
-        return self.title
+        # Never the title: it is the start of the first message, i.e. content, and admin
+        # (autocomplete, breadcrumbs, logs, deletion summaries) prints str() to any staff.
+        return f"Conversation #{self.pk}"
 
     def get_absolute_url(self) -> str:
         return reverse("conversations:detail", kwargs={"conversation_id": self.pk})
@@ -60,4 +62,5 @@ class Message(models.Model):
         indexes = [models.Index(fields=["conversation", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.role}: {self.content[:40]}"
+        # Metadata only: str() reaches admin pages and logs, content must not.
+        return f"Message #{self.pk} ({self.role}) in conversation #{self.conversation_id}"

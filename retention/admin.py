@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from conversations.content import ContentGuardedAdmin
 from conversations.models import Conversation
 
 from . import errors, services
@@ -14,8 +15,8 @@ from .selectors import hold_active_q
 
 
 def conversation_ref(conversation_id: int | None) -> str:
-    """How admin names a conversation: by number, never by its title (the first message)."""
-    return f"Conversation #{conversation_id}" if conversation_id else "-"
+    """How admin names a conversation by id alone: its str(), never its title (content)."""
+    return str(Conversation(pk=conversation_id)) if conversation_id else "-"
 
 
 class EvidenceAdmin(admin.ModelAdmin):
@@ -104,8 +105,9 @@ class HoldForm(forms.ModelForm):
 
 
 @admin.register(Hold)
-class HoldAdmin(admin.ModelAdmin):
+class HoldAdmin(ContentGuardedAdmin):
     form = HoldForm
+    content_paths = ("conversation__title", "conversation__messages")
     list_display = [
         "id",
         "target",

@@ -33,3 +33,8 @@ def page_text(response) -> str:
     html = response.content.decode()
     html = re.sub(r'"X-CSRFToken": "[^"]+"', '"X-CSRFToken": ""', html)
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken"', html)
+
+
+def statements(queries) -> list[str]:
+    """The SQL a request ran, literals blanked, to compare the work of two requests."""
+    return [re.sub(r"'[^']*'|\b\d+\b", "?", query["sql"]) for query in queries]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts import errors
 from accounts.models import User
-from tests.accounts.conftest import html_part, link_in, page_text
+from tests.accounts.conftest import html_part, link_in, page_text, statements
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +106,7 @@ def test_signup_for_an_existing_address_answers_exactly_as_for_a_new_one(
     assert page_text(taken_answer).replace(user.email, fresh) == page_text(new_answer)
     assert errors.EMAIL_TAKEN not in taken_answer.content.decode()
     # The same work either way: the same statements, one email enqueued.
-    assert [q["sql"] for q in taken_queries] == [q["sql"] for q in new_queries]
+    assert statements(taken_queries) == statements(new_queries)
     assert len(taken_enqueued) == len(new_enqueued) == 1
     assert User.objects.count() == 1
     assert "_auth_user_id" not in client.session

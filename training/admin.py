@@ -1,7 +1,8 @@
 """Snapshots and the ledger are evidence: read-only in admin, for everyone.
 
 The snapshot list has one button, "Export a new snapshot", which enqueues the export task
-after commit; it needs the ``training.export_trainingsnapshot`` permission.
+(or says that the task queue is unreachable); it needs the
+``training.export_trainingsnapshot`` permission.
 """
 
 import secrets
@@ -12,7 +13,9 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from config.broker import task_enqueue
 from consent.admin import ReadOnlyAdmin
+from conversations.content import ContentGuardedAdmin
 
 from .models import TrainingSnapshot, TrainingUse
 from .tasks import export_training_snapshot
@@ -20,6 +23,10 @@ from .tasks import export_training_snapshot
 EXPORT_QUEUED = (
     "Export {key} queued. It appears in this list when the file and its ledger are written; "
     "reload in a few minutes."
+)
+EXPORT_NOT_QUEUED = (
+    "The export was not started: the task queue is unreachable. Nothing was written; "
+    "try again in a few minutes, and tell the operators if it keeps failing."
 )
 
 
@@ -52,8 +59,13 @@ class TrainingSnapshotAdmin(ReadOnlyAdmin):
         if not request.user.has_perm("training.export_trainingsnapshot"):
             raise PermissionDenied
         key = f"admin-{secrets.token_hex(8)}"
-        export_training_snapshot.delay_on_commit(snapshot_key=key, created_by_id=request.user.pk)
-        self.message_user(request, EXPORT_QUEUED.format(key=key), messages.SUCCESS)
+        # Sent now, not on commit: this view writes nothing (the worker writes the snapshot
+        # row only when its file is complete), and the answer must say whether it was sent.
+        task_kwargs = {"snapshot_key": key, "created_by_id": request.user.pk}
+        if task_enqueue(export_training_snapshot, kwargs=task_kwargs):
+            self.message_user(request, EXPORT_QUEUED.format(key=key), messages.SUCCESS)
+        else:
+            self.message_user(request, EXPORT_NOT_QUEUED, messages.ERROR)
         return HttpResponseRedirect(reverse("admin:training_trainingsnapshot_changelist"))
 
     def changelist_view(self, request, extra_context=None):
@@ -65,9 +77,11 @@ class TrainingSnapshotAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TrainingUse)
-class TrainingUseAdmin(ReadOnlyAdmin):
-    # The kept title is the start of the first message: content, which staff never see here.
+class TrainingUseAdmin(ContentGuardedAdmin, ReadOnlyAdmin):
+    # The kept title is the start of the first message: content, which staff never see here
+    # nor filter on (?conversation_title__startswith= would answer with a row count).
     exclude = ["conversation_title"]
+    content_paths = ("conversation_title",)
     list_display = ["conversation_id", "user_id", "snapshot", "consent_record_id", "created_at"]
     list_filter = ["snapshot"]
     search_fields = ["=conversation_id", "=user_id", "content_sha256"]

@@ -56,15 +56,12 @@ def test_ledger_search_by_a_non_numeric_term_does_not_fail(admin_client, snapsho
     assert response.status_code == 200
 
 
-def test_export_button_queues_an_export_after_commit(
-    admin_client, admin_user, snapshot, django_capture_on_commit_callbacks, settings, tmp_path
-):
+def test_export_button_queues_an_export(admin_client, admin_user, snapshot, settings, tmp_path):
     settings.TRAINING_EXPORT_DIR = tmp_path
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = admin_client.post(EXPORT_URL, follow=True)
+    # The test settings run tasks eagerly: the enqueue runs the export here.
+    response = admin_client.post(EXPORT_URL, follow=True)
 
-    assert len(callbacks) == 1
     newest = TrainingSnapshot.objects.first()
     assert newest != snapshot and newest.created_by == admin_user
     assert EXPORT_QUEUED.format(key=newest.snapshot_key) in response.content.decode()

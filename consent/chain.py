@@ -48,9 +48,13 @@ def record_canonical(record: ConsentRecord) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def record_hash_material(record: ConsentRecord, previous_hash: str | None) -> bytes:
+    """What ``record_hash`` hashes; also the record's leaf data in the evidence log."""
+    return ((previous_hash or GENESIS) + "\n" + record_canonical(record)).encode()
+
+
 def record_hash_compute(record: ConsentRecord, previous_hash: str | None) -> str:
-    material = (previous_hash or GENESIS) + "\n" + record_canonical(record)
-    return hashlib.sha256(material.encode()).hexdigest()
+    return hashlib.sha256(record_hash_material(record, previous_hash)).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -211,6 +211,9 @@ class UserConsentState(models.Model):
     policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+")
     choice = models.CharField(max_length=10, choices=Choice.choices)
     latest_record = models.OneToOneField(ConsentRecord, on_delete=models.PROTECT, related_name="+")
+    # The chain tip's hash, written with the record: the state is a cache of the chain that
+    # training use checks against the records (consent.tip), never a truth of its own.
+    tip_hash = models.CharField(max_length=64, blank=True)
     # The first opt-in record of the current unbroken run of opt-ins under this policy:
     # only activity since then is covered by the user's present consent.
     opt_in_since = models.ForeignKey(

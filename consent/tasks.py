@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from . import services
+from .verification import evidence_verify_and_record
 
 logger = logging.getLogger(__name__)
 
@@ -28,3 +29,10 @@ def verify_consent_chains() -> int:
     if not breaks:
         logger.info("every consent chain verifies")
     return breaks
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=3000, time_limit=3300)
+def verify_evidence() -> int:
+    # Findings are logged at ERROR and kept as an evidence.VerificationRun for admin.
+    report, _ = evidence_verify_and_record()
+    return len(report.findings)

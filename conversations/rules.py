@@ -31,6 +31,7 @@ from django.db.models import (
 )
 
 from consent.models import Choice, ConsentRecord, Policy
+from consent.tip import verified_opt_in_q
 
 # Before any policy exists (a fresh install): the periods DESIGN §1 names.
 DEFAULT_OPT_IN_RETENTION = timedelta(days=1825)
@@ -51,12 +52,14 @@ def covered_q(*, policy: Policy | None) -> Q:
     if policy is None:
         return Q(pk__in=[])
     in_present_run = ConsentRecord.objects.filter(
+        # The state must still be the chain's verified tip, opted in by the record itself
+        # (consent.tip): a hand-edited state row covers nothing.
+        verified_opt_in_q(policy=policy, prefix="user__consent_state__"),
         pk=OuterRef("covered_by_id"),
         user_id=OuterRef("user_id"),
         choice=Choice.OPT_IN,
         user__consent_state__policy=policy,
         user__consent_state__choice=Choice.OPT_IN,
-        decided_at__gte=F("user__consent_state__opt_in_since__decided_at"),
     )
     return Q(Exists(in_present_run))
 

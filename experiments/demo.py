@@ -25,6 +25,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from consent.evidence import records_log_append
 from consent.models import Choice, ConsentRecord, ModalVariant, Surface, UserConsentState
 from consent.selectors import current_policy
 from consent.services import consent_record_build
@@ -207,6 +208,7 @@ def seed_experiment_demo(
                 policy=policy,
                 choice=latest.choice,
                 latest_record=latest,
+                tip_hash=latest.record_hash,
                 opt_in_since=opt_in_since,
                 decided_at=latest.decided_at,
             )
@@ -222,4 +224,5 @@ def seed_experiment_demo(
         [r for r in records if r.previous_id is not None], batch_size=1000
     )
     UserConsentState.objects.bulk_create(states, batch_size=1000)
+    records_log_append(records)
     return experiment

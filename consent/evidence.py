@@ -1,0 +1,66 @@
+"""Consent records in the evidence log (DESIGN §4 rule 7).
+
+A record's leaf data is exactly what its ``record_hash`` hashes: the previous record's
+hash, a newline, and the record's canonical JSON. So SHA-256(leaf data) is the record's
+hash, and anyone holding a receipt can recompute both from what the receipt shows.
+"""
+
+from collections.abc import Iterable
+
+from evidence.selectors import inclusion_proof
+from evidence.services import log_entries_append, log_entry_append
+
+from .chain import GENESIS, record_hash_material
+from .models import ConsentRecord
+
+RECORD_LEAF_KIND = "consent.record"
+
+
+def record_log_append(record: ConsentRecord, *, previous_hash: str | None) -> None:
+    """Queue the record's leaf; call in the transaction that inserts the record."""
+    log_entry_append(
+        kind=RECORD_LEAF_KIND,
+        object_id=str(record.pk),
+        data=record_hash_material(record, previous_hash),
+    )
+
+
+def records_log_append(records: Iterable[ConsentRecord]) -> int:
+    """Queue the leaves of records written in bulk (demo data, the backfill migration).
+
+    Each record's ``previous`` must be among ``records`` or already saved.
+    """
+    records = list(records)
+    hashes = {r.pk: r.record_hash for r in records}
+    missing = {r.previous_id for r in records if r.previous_id and r.previous_id not in hashes}
+    hashes.update(ConsentRecord.objects.filter(pk__in=missing).values_list("pk", "record_hash"))
+    return log_entries_append(
+        (
+            RECORD_LEAF_KIND,
+            str(r.pk),
+            record_hash_material(r, hashes[r.previous_id] if r.previous_id else None),
+        )
+        for r in records
+    )
+
+
+def record_proof(record: ConsentRecord) -> dict | None:
+    """The receipt's proof block, once a signed tree head covers the record; else None.
+
+    Everything ``tools/verify_receipt.py`` needs, offline: the leaf data, its index, the
+    inclusion proof, the signed head and the public key (and its id) that signed it.
+    """
+    proof = inclusion_proof(kind=RECORD_LEAF_KIND, object_id=str(record.pk))
+    if proof is None:
+        return None
+    previous_hash = (
+        ConsentRecord.objects.filter(pk=record.previous_id)
+        .values_list("record_hash", flat=True)
+        .first()
+        if record.previous_id
+        else GENESIS
+    )
+    return {
+        "leaf_data": record_hash_material(record, previous_hash).decode(),
+        **proof.as_document(),
+    }

@@ -1,0 +1,43 @@
+"""The state row is a cache of the chain tip, checked, never trusted (DESIGN §4 rule 7).
+
+A user's consent counts for training use only when their ``UserConsentState`` still
+names the actual last record of their chain (no record follows it), carries that
+record's hash, and the *record* says ``opt_in`` under the current policy. A state row
+flipped by hand, or pointed at an earlier record after its successor was deleted, fails
+this and blocks the user until ``manage.py verify_evidence`` has been read and the chain
+repaired. Pure: builds expressions, queries nothing.
+"""
+
+from django.db.models import F, Q
+
+from .models import Choice, Policy
+
+
+def verified_opt_in_q(*, policy: Policy | None, prefix: str = "") -> Q:
+    """Filter on UserConsentState (or through ``prefix``, e.g. ``"user__consent_state__"``)."""
+    if policy is None:
+        return Q(pk__in=[])
+    p = prefix
+    return Q(
+        **{
+            f"{p}policy": policy,
+            f"{p}choice": Choice.OPT_IN,
+            f"{p}latest_record__policy": policy,
+            f"{p}latest_record__choice": Choice.OPT_IN,
+            f"{p}latest_record__user_id": F(f"{p}user_id"),
+            f"{p}tip_hash": F(f"{p}latest_record__record_hash"),
+            f"{p}latest_record__next_record__isnull": True,
+        }
+    )
+
+
+def state_mismatch_q(prefix: str = "") -> Q:
+    """State rows that disagree with their chain: reported, and never opted in."""
+    p = prefix
+    return (
+        ~Q(**{f"{p}tip_hash": F(f"{p}latest_record__record_hash")})
+        | ~Q(**{f"{p}choice": F(f"{p}latest_record__choice")})
+        | ~Q(**{f"{p}policy": F(f"{p}latest_record__policy")})
+        | ~Q(**{f"{p}latest_record__user_id": F(f"{p}user_id")})
+        | Q(**{f"{p}latest_record__next_record__isnull": False})
+    )

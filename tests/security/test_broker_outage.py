@@ -102,3 +102,38 @@ def test_running_scheduled_tasks_with_the_queue_up_starts_them(staff_client):
     # The test settings run tasks eagerly: the purge ran inside the request.
     assert "Started: Purge now." in response.content.decode()
     assert RetentionRun.objects.count() == 1
+
+
+# Account emails go through a worker so the answer never says whether an address has an
+# account; with the queue down the person gets the same page (and can ask again).
+
+
+def test_sign_up_answers_while_the_queue_is_down(client, broker_refuses_everything):
+    response = client.post(reverse("accounts:signup"), {"email": "new@example.com"})
+
+    assert response.status_code == 200
+    assert "accounts/signup_sent.html" in [t.name for t in response.templates]
+
+
+def test_password_reset_answers_while_the_queue_is_down(client, broker_refuses_everything):
+    response = client.post(reverse("accounts:password_reset"), {"email": "who@example.com"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:password_reset_done")
+
+
+def test_email_change_answers_while_the_queue_is_down(
+    client, django_user_model, broker_refuses_everything
+):
+    person = django_user_model.objects.create_user("mover@example.com", "pw-12345678")
+    client.force_login(person)
+
+    response = client.post(
+        reverse("accounts:email_change"),
+        {"new_email": "moved@example.com", "password": "pw-12345678"},
+    )
+
+    assert response.status_code == 200
+    assert "accounts/email_change_sent.html" in [t.name for t in response.templates]
+    person.refresh_from_db()
+    assert person.email == "mover@example.com"

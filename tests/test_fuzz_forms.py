@@ -31,7 +31,9 @@ from hypothesis import HealthCheck, assume, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from accounts.forms import SignupCompleteForm
 from accounts.models import User
+from accounts.tokens import email_change_token_make, signup_token_make
 from consent.forms import DecisionSubmissionForm, DeferSubmissionForm
 from consent.models import Choice, ConsentRecord, ModalVariant, NoticeDeferral, Surface
 from consent.services import decision_form_issue
@@ -167,6 +169,11 @@ def _post_changes(world, data):
     return {"Message": 2} if MessageForm(data).is_valid() else {}
 
 
+def _signup_complete_changes(world, data):
+    form = SignupCompleteForm(data, email="linked@example.com")
+    return {"User": 1} if form.is_valid() else {}
+
+
 def _account_delete_changes(world, data):
     if data.get("password") != PASSWORD:
         return {}
@@ -257,6 +264,49 @@ TARGETS = [
         lambda w: {"email": "brand.new@example.com"},
         _nothing,
         anonymous=True,
+    ),
+    Target(
+        "accounts:signup_complete",
+        lambda w: reverse(
+            "accounts:signup_complete", args=[signup_token_make(email="linked@example.com")]
+        ),
+        lambda w: {
+            "display_name": "New",
+            "country": "",
+            "password1": "a-fresh-pass-9931",
+            "password2": "a-fresh-pass-9931",
+        },
+        _signup_complete_changes,
+        anonymous=True,
+    ),
+    Target(
+        "accounts:password_reset",
+        lambda w: reverse("accounts:password_reset"),
+        lambda w: {"email": w.user.email},
+        _nothing,  # the reset email goes out from a worker; no row changes
+        anonymous=True,
+    ),
+    Target(
+        "accounts:password_reset_confirm",
+        lambda w: reverse("accounts:password_reset_confirm", args=["MQ", "set-password"]),
+        lambda w: {"new_password1": "a-new-pass-8812", "new_password2": "a-new-pass-8812"},
+        _nothing,  # without the emailed link's session token nothing is set
+        anonymous=True,
+    ),
+    Target(
+        "accounts:email_change",
+        lambda w: reverse("accounts:email_change"),
+        lambda w: {"new_email": "moved@example.com", "password": PASSWORD},
+        _nothing,  # only the emailed link changes the address
+    ),
+    Target(
+        "accounts:email_change_confirm",
+        lambda w: reverse(
+            "accounts:email_change_confirm",
+            args=[email_change_token_make(user=w.user, new_email="moved@example.com")],
+        ),
+        lambda w: {},
+        _nothing,  # the address changes in place: no row is added or removed
     ),
     Target(
         "accounts:login",
@@ -557,6 +607,8 @@ def test_every_state_changing_view_in_the_url_conf_is_fuzzed():
     read_only = {
         "home",
         "accounts:password_change_done",
+        "accounts:password_reset_done",
+        "accounts:password_reset_complete",
         "consent:receipt",
         "consent:receipt_json",
         "consent:policy_current",

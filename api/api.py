@@ -4,16 +4,21 @@ Schema at ``/api/v1/openapi.json``, docs at ``/api/v1/docs`` (Swagger UI served 
 site's own static files, never a CDN, so a strict Content-Security-Policy holds).
 """
 
+import re
+from typing import Annotated
 from uuid import UUID
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 from ninja import NinjaAPI, P, PathEx, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from consent.receipts import receipt_build
-from consent.selectors import current_policy
+from consent.selectors import current_policy_live
 
 from . import errors
 from .auth import ServiceTokenAuth
@@ -46,12 +51,14 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=ServiceTokenAuth(),
     docs=Swagger(settings={"validatorUrl": None}),  # no badge fetched from a third party
+    docs_decorator=require_GET,  # the schema and docs answer GET only, as the operations do
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
 
-# Documented on every operation, so clients (and Schemathesis) know each error body.
-AUTH_ERRORS = {401: ErrorOut, 429: ErrorOut, 503: ErrorOut}
+# Documented on every operation, so clients (and Schemathesis) know each error body. 405
+# is the answer to any other method at the same path (api.views.answer_in_json).
+AUTH_ERRORS = {401: ErrorOut, 405: ErrorOut, 429: ErrorOut, 503: ErrorOut}
 MALFORMED = {422: ValidationErrorOut}
 UNKNOWN = {404: ErrorOut}
 
@@ -100,8 +107,22 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, code, exc.status_code)
 
 
-UserId = PathEx[int, P(ge=1, le=BIGINT_MAX, description="The user's id.")]
-ConversationId = PathEx[int, P(ge=1, le=BIGINT_MAX, description="The conversation's id.")]
+CANONICAL_ID = re.compile(r"[1-9][0-9]*")  # [0-9], not \d: no other script's digits
+
+
+def _canonical_id(value: object) -> object:
+    """Only the one spelling of a number: pydantic would also read ``03``, ``+3``, `` 3``,
+    ``3.0`` and ``3_0`` as integers, so one row would answer to many addresses."""
+    if isinstance(value, str) and not CANONICAL_ID.fullmatch(value):
+        raise PydanticCustomError(
+            "canonical_id", "Write the id in digits only: no sign, spaces, leading zeros or point."
+        )
+    return value
+
+
+CanonicalId = Annotated[int, BeforeValidator(_canonical_id)]
+UserId = PathEx[CanonicalId, P(ge=1, le=BIGINT_MAX, description="The user's id.")]
+ConversationId = PathEx[CanonicalId, P(ge=1, le=BIGINT_MAX, description="The conversation's id.")]
 
 
 @api.get(
@@ -171,7 +192,7 @@ def receipt(request: HttpRequest, record_id: UUID):
     tags=["consent"],
 )
 def policy_current(request: HttpRequest):
-    policy = current_policy()
+    policy = current_policy_live()  # the database, not this process's memo (DESIGN §4)
     if policy is None:
         raise ApiError(errors.NO_POLICY, status=404)
     return {

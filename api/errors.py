@@ -13,6 +13,8 @@ NO_POLICY = "no_policy"
 NOT_FOUND = "not_found"
 INVALID_REQUEST = "invalid_request"
 RATE_LIMITED = "rate_limited"
+TOKEN_FAILURES_LIMITED = "too_many_token_failures"
+METHOD_NOT_ALLOWED = "method_not_allowed"
 UNAVAILABLE = "temporarily_unavailable"
 
 MESSAGES = {
@@ -25,6 +27,8 @@ MESSAGES = {
     NOT_FOUND: "There is nothing at this address. See /api/v1/docs for the endpoints.",
     INVALID_REQUEST: "The request is malformed: see 'errors' for what to fix.",
     RATE_LIMITED: "Too many requests for this token. Wait the number of seconds in Retry-After, then retry.",
+    TOKEN_FAILURES_LIMITED: "Too many failed token checks from this address. Wait the number of seconds in Retry-After, then retry with a valid token.",
+    METHOD_NOT_ALLOWED: "This address does not answer this method: use one of those in the Allow header.",
     UNAVAILABLE: "The API cannot answer right now. Retry after the number of seconds in Retry-After.",
 }
 

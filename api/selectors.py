@@ -8,7 +8,7 @@ from uuid import UUID
 from django.contrib.auth import get_user_model
 
 from consent.models import Choice, ConsentRecord, Policy, UserConsentState
-from consent.selectors import Requirement, current_policy, gate_status
+from consent.selectors import Requirement, current_policy_live, gate_status
 from conversations.models import Conversation
 from conversations.rules import covered_q
 
@@ -52,7 +52,8 @@ def user_consent_get(*, user_id: int, now: datetime) -> UserConsent | None:
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:
         return None
-    gate = gate_status(user=user, session=None, now=now)
+    # The policy row, not this process's memo: another process may have just published one.
+    gate = gate_status(user=user, session=None, now=now, live_policy=True)
     state = (
         UserConsentState.objects.filter(user=user)
         .only("policy_id", "decided_at", "latest_record_id")
@@ -121,7 +122,7 @@ def conversation_training_eligibility(
         .only("pk", "user_id", "covered_by_id", "user__id", "user__pseudonymised_at")
         .first()
     )
-    policy = current_policy(now=now)
+    policy = current_policy_live(now=now)  # the database, not this process's memo
 
     def answer(reason: IneligibleReason | None) -> TrainingEligibility:
         return TrainingEligibility(

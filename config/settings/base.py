@@ -125,6 +125,8 @@ CACHES = {
 }
 # Requests per token per window for the consent API (django-ratelimit syntax, e.g. 600/m).
 API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/m")
+# Failed token checks per client address per window; past it the address gets 429.
+API_TOKEN_FAILURE_RATE = env("API_TOKEN_FAILURE_RATE", default="20/m")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

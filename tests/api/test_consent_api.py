@@ -151,8 +151,8 @@ def test_consent_lookup_takes_a_bounded_number_of_queries(
     user = person()
     decide.opt_in(user)
 
-    # token, user, gate status, consent state (+ the last_used_at write the first time)
-    with django_assert_max_num_queries(5):
+    # token, user, policy (read live), standing, consent state (+ last_used_at the first time)
+    with django_assert_max_num_queries(6):
         consent_of(api, user.pk)
 
 

@@ -36,8 +36,16 @@ def wsgi_app():
     client does it: no closing of "old" connections between requests."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
+    handler = WSGIHandler()
+
+    def app(environ, start_response):
+        # Every WSGI server names the peer (the API limits failed token checks per
+        # address); Werkzeug's test client, which Schemathesis drives, does not.
+        environ.setdefault("REMOTE_ADDR", "192.0.2.1")
+        return handler(environ, start_response)
+
     try:
-        yield WSGIHandler()
+        yield app
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
@@ -126,3 +134,25 @@ def test_answers_about_real_rows_match_the_schema(wsgi_app, population, auth_hea
         response = case.call_and_validate(headers=auth_headers, checks=CHECKS)
 
         assert response.status_code == 200, path
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_wrong_methods_get_the_405_each_operation_documents(
+    wsgi_app, population, auth_headers, method
+):
+    served = schemathesis.openapi.from_wsgi(SCHEMA_URL, wsgi_app)
+    parameters = {
+        "/api/v1/users/{user_id}/consent": {"user_id": population["users"][0].pk},
+        "/api/v1/receipts/{record_id}": {"record_id": str(population["records"][0].pk)},
+        "/api/v1/conversations/{conversation_id}/training-eligibility": {
+            "conversation_id": population["chats"][0].pk
+        },
+        "/api/v1/policy/current": {},
+    }
+    for path in OPERATIONS:
+        case = served[path]["GET"].Case(method=method, path_parameters=parameters[path])
+
+        # Checked against the GET operation's documented answers: 405 and its ErrorOut body.
+        response = case.call_and_validate(headers=auth_headers, checks=CHECKS)
+
+        assert (response.status_code, response.headers["allow"]) == (405, ["GET"]), path

@@ -5,13 +5,17 @@ read-only. The consent app's ModalVariant admin is re-registered here with the
 compliance findings added (a subclass, so everything consent configures stays).
 """
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.pseudonyms import user_pseudonym
 from consent.admin import ModalVariantAdmin as ConsentModalVariantAdmin
 from consent.models import ModalVariant
 
@@ -231,20 +235,85 @@ class ExperimentPhaseAdmin(ReadOnlyAdmin):
     list_select_related = ["experiment"]
 
 
+# Analysts see people as pseudonyms (DESIGN §4 rule 6): a keyed hash, stable per user, with
+# its own key so it cannot be matched against training files' pseudonyms.
+PSEUDONYM_PURPOSE = "experiments.admin.pseudonym"
+PSEUDONYM_LENGTH = 16
+PSEUDONYM_SHAPE = re.compile(rf"[0-9a-f]{{{PSEUDONYM_LENGTH}}}")
+# Only staff who may view user accounts see (and search by) a person's email here.
+VIEW_PEOPLE_PERMISSION = "accounts.view_user"
+
+
+def experiment_pseudonym(user_id: int) -> str:
+    return user_pseudonym(user_id, purpose=PSEUDONYM_PURPOSE, length=PSEUDONYM_LENGTH)
+
+
+class PseudonymousAdmin(ReadOnlyAdmin):
+    """Rows about one person: the email for staff who may view users, else a pseudonym.
+
+    Without ``accounts.view_user`` the ``user`` column, field, search and URL lookups
+    (``?user=7``, ``?user__email=...``) are gone; search takes a pseudonym instead.
+    """
+
+    search_help_text = "Search by pseudonym (staff who may view users: by email too)."
+
+    def _sees_people(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(VIEW_PEOPLE_PERMISSION)
+
+    def _person_fields(self, request: HttpRequest, names) -> list[str]:
+        if self._sees_people(request):
+            return [*names, "pseudonym"]
+        return [("pseudonym" if name == "user" else name) for name in names]
+
+    def get_list_display(self, request: HttpRequest):
+        return self._person_fields(request, super().get_list_display(request))
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        names = [f.name for f in self.model._meta.fields if f.name != "id"]
+        return self._person_fields(request, names)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return self.get_fields(request, obj)
+
+    def get_search_fields(self, request: HttpRequest):
+        # Non-empty for everyone, so the search box shows; get_search_results reads it.
+        return ["user__email"] if self._sees_people(request) else ["pseudonym"]
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        term = search_term.strip().lower()
+        if PSEUDONYM_SHAPE.fullmatch(term):
+            # A keyed hash cannot be looked up: hash the ids in the (filtered) list instead.
+            user_ids = queryset.order_by().values_list("user_id", flat=True).distinct()
+            matches = [pk for pk in user_ids.iterator() if experiment_pseudonym(pk) == term]
+            return queryset.filter(user_id__in=matches), False
+        if self._sees_people(request):
+            return super().get_search_results(request, queryset, search_term)
+        return (queryset.none() if term else queryset), False
+
+    def lookup_allowed(self, lookup: str, value, request: HttpRequest | None = None) -> bool:
+        if lookup.split(LOOKUP_SEP)[0] in ("user", "user_id") and (
+            request is None or not self._sees_people(request)
+        ):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    @admin.display(description="pseudonym")
+    def pseudonym(self, row) -> str:
+        return experiment_pseudonym(row.user_id)
+
+
 @admin.register(Assignment)
-class AssignmentAdmin(ReadOnlyAdmin):
+class AssignmentAdmin(PseudonymousAdmin):
     list_display = ["experiment", "phase", "arm", "user", "assigned_at"]
     list_filter = ["experiment", "phase"]
-    search_fields = ["user__email"]
     list_select_related = ["experiment", "arm__variant", "arm__experiment", "user"]
     date_hierarchy = "assigned_at"
 
 
 @admin.register(Exposure)
-class ExposureAdmin(ReadOnlyAdmin):
+class ExposureAdmin(PseudonymousAdmin):
     list_display = ["experiment", "phase", "arm", "user", "exposed_at"]
     list_filter = ["experiment", "phase"]
-    search_fields = ["user__email"]
     list_select_related = ["experiment", "arm__variant", "arm__experiment", "user"]
     date_hierarchy = "exposed_at"
 

@@ -175,7 +175,8 @@ class Assignment(models.Model):
         indexes = [models.Index(fields=["experiment", "phase", "arm"], name="assignment_phase_arm")]
 
     def __str__(self) -> str:
-        return f"user {self.user_id} in {self.arm}"
+        # No user id: str() is the admin heading, and analysts see people only as pseudonyms.
+        return f"Assignment #{self.pk} to {self.arm}"
 
 
 class Exposure(models.Model):
@@ -196,4 +197,4 @@ class Exposure(models.Model):
         indexes = [models.Index(fields=["experiment", "phase", "arm"], name="exposure_phase_arm")]
 
     def __str__(self) -> str:
-        return f"user {self.user_id} saw {self.arm}"
+        return f"Exposure #{self.pk} to {self.arm}"

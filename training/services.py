@@ -36,8 +36,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
+from accounts.pseudonyms import user_pseudonym as pseudonym
 from consent.selectors import current_policy
 from conversations.models import Conversation, Message, Role
 from conversations.services import TITLE_LENGTH
@@ -67,7 +67,7 @@ def user_pseudonym(user_id: int) -> str:
     key changes every pseudonym, which unlinks users across snapshots.
     """
     secret = getattr(settings, "TRAINING_PSEUDONYM_KEY", "") or settings.SECRET_KEY
-    return salted_hmac(PSEUDONYM_SALT, str(user_id), secret=secret, algorithm="sha256").hexdigest()
+    return pseudonym(user_id, purpose=PSEUDONYM_SALT, secret=secret)
 
 
 def default_export_path(snapshot_key: str) -> Path:

@@ -8,6 +8,7 @@ chat like anyone and meet the consent gate there; the navigation offers them adm
 """
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.shortcuts import resolve_url
 from django.urls import reverse
@@ -21,7 +22,7 @@ def staff_only_q() -> Q:
 def user_is_staff_only(user) -> bool:
     if not user.is_staff:  # the common case asks the database nothing
         return False
-    return type(user)._default_manager.filter(staff_only_q(), pk=user.pk).exists()
+    return get_user_model()._default_manager.filter(staff_only_q(), pk=user.pk).exists()
 
 
 def login_landing_url(user) -> str:

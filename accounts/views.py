@@ -30,6 +30,7 @@ from .forms import (
     SignupCompleteForm,
     SignupStartForm,
 )
+from .landing import login_landing_url
 from .ratelimits import email_request_limited
 from .tokens import signup_token_read
 
@@ -107,7 +108,14 @@ def signup_complete(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "accounts/signup_complete.html", {"form": form, "email": email})
 
 
-login_view = LoginView.as_view(
+class LandingLoginView(LoginView):
+    """Django's login; without a ``next``, staff who never chat land in admin."""
+
+    def get_default_redirect_url(self) -> str:
+        return login_landing_url(self.request.user)
+
+
+login_view = LandingLoginView.as_view(
     template_name="accounts/login.html",
     authentication_form=LoginForm,
     redirect_authenticated_user=True,

@@ -23,6 +23,10 @@ GATE_ALLOW_LIST: dict[str, str] = {
         "decision cannot be postponed (409) instead of a bare redirect."
     ),
     "accounts:logout": "Leaving is always possible: nobody is held inside a consent question.",
+    "accounts:login": (
+        "Signing in, or switching accounts; a signed-in visitor is only sent on to where they "
+        "land (staff who never chat: admin), so the page shows nothing of the product."
+    ),
     # What the person is asked to agree to.
     "consent:policy_current": "The policy text: GDPR Art. 12/13, read before deciding.",
     "consent:policy": "A policy version's text, linked from receipts: GDPR Art. 12/13.",

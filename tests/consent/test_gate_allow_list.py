@@ -32,6 +32,7 @@ EXPECTED_ALLOW_LIST = {
     "consent:decide",
     "consent:defer",
     "accounts:logout",
+    "accounts:login",
     "consent:policy_current",
     "consent:policy",
     "consent:privacy_settings",
@@ -426,3 +427,11 @@ def test_a_settings_form_still_records_for_a_user_the_gate_does_not_block(
     client.post(reverse("consent:privacy_change"), {"form_token": token, "decision": "opt_out"})
 
     assert ConsentRecord.objects.get().surface == "settings"
+
+
+def test_signed_in_staff_who_never_chat_are_sent_on_to_admin_from_the_login_page(client, policy):
+    client.force_login(UserFactory(is_staff=True))
+
+    response = client.get(reverse("accounts:login"))
+
+    assert response["Location"] == reverse("admin:index")

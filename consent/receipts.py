@@ -6,6 +6,7 @@ dpv:ConsentWithdrawn; dpv:ConsentRequestDeferred for a "Not now").
 
 from django.urls import reverse
 
+from .evidence import record_proof
 from .models import Choice, ConsentRecord
 
 RECEIPT_SCHEMA = "ISO/IEC TS 27560:2023 consent record (JSON profile)"
@@ -75,4 +76,7 @@ def receipt_build(record: ConsentRecord) -> dict:
             "previous_record_id": str(record.previous_id) if record.previous_id else None,
             "record_hash_sha256": record.record_hash,
         },
+        # Proof that the record is in the append-only evidence log under a signed tree head
+        # (null until the next checkpoint covers it); check it with tools/verify_receipt.py.
+        "anchored_evidence": record_proof(record),
     }

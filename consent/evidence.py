@@ -5,13 +5,17 @@ hash, a newline, and the record's canonical JSON. So SHA-256(leaf data) is the r
 hash, and anyone holding a receipt can recompute both from what the receipt shows.
 """
 
+import logging
 from collections.abc import Iterable
 
 from evidence.selectors import inclusion_proof
 from evidence.services import log_entries_append, log_entry_append
 
 from .chain import GENESIS, record_hash_material
-from .models import ConsentRecord
+from .models import ConsentRecord, UserConsentState
+from .tip import state_mismatch_q
+
+logger = logging.getLogger(__name__)
 
 RECORD_LEAF_KIND = "consent.record"
 
@@ -64,3 +68,23 @@ def record_proof(record: ConsentRecord) -> dict | None:
         "leaf_data": record_hash_material(record, previous_hash).decode(),
         **proof.as_document(),
     }
+
+
+def state_mismatches_report(*, limit: int = 1000) -> list[int]:
+    """Log at ERROR each user whose state row disagrees with their chain tip.
+
+    Training use already refuses them (``consent.tip.verified_opt_in_q``); this says so
+    where an operator will see it, at each export. ``manage.py verify_evidence`` names why.
+    """
+    user_ids = list(
+        UserConsentState.objects.filter(state_mismatch_q())
+        .order_by("user_id")
+        .values_list("user_id", flat=True)[:limit]
+    )
+    for user_id in user_ids:
+        logger.error(
+            "consent state disagrees with the chain tip; training use blocked for user %s",
+            user_id,
+            extra={"user_id": user_id},
+        )
+    return user_ids

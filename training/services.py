@@ -38,6 +38,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.pseudonyms import user_pseudonym as pseudonym
+from consent.evidence import state_mismatches_report
 from consent.selectors import current_policy
 from conversations.models import Conversation, Message, Role
 from conversations.services import TITLE_LENGTH
@@ -240,6 +241,8 @@ def training_snapshot_export(
     selected_at = now or timezone.now()
     if current_policy(now=selected_at) is None:
         raise TrainingExportError(errors.NO_POLICY)
+    # Users whose state row disagrees with their chain are left out by eligibility; say so.
+    state_mismatches_report()
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")

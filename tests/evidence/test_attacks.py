@@ -373,3 +373,15 @@ def test_backfill_migration_logs_existing_records_and_fills_tips(policy, clock):
     assert UserConsentState.objects.get(user=user).tip_hash == second.record_hash
     assert LogEntry.objects.count() == 2
     assert _findings() == []
+
+
+def test_export_logs_the_user_whose_state_disagrees_with_the_chain(history, caplog, tmp_path):
+    from training.services import training_snapshot_export
+
+    ada = history["ada"]
+    UserConsentState.objects.filter(user=ada).update(choice=Choice.OPT_IN)
+
+    with caplog.at_level("ERROR", logger="consent.evidence"):
+        training_snapshot_export(out_path=tmp_path / "snapshot.jsonl")
+
+    assert [r.user_id for r in caplog.records] == [ada.pk]

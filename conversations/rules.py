@@ -60,6 +60,7 @@ def covered_q(*, policy: Policy | None) -> Q:
         choice=Choice.OPT_IN,
         user__consent_state__policy=policy,
         user__consent_state__choice=Choice.OPT_IN,
+        decided_at__gte=F("user__consent_state__opt_in_since__decided_at"),
     )
     return Q(Exists(in_present_run))
 

@@ -6,23 +6,20 @@ full page and the fragment cannot drift apart.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
-from django_htmx.middleware import HtmxDetails
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
-from . import selectors, services
+from config.http import HtmxHttpRequest
+
+from . import errors, selectors, services
 from .forms import MessageForm
 from .models import Conversation
 from .responders import assistant_display_name
 
 CONVERSATION_DELETED = "Conversation deleted."
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _see_other(url: str) -> HttpResponse:
@@ -38,7 +35,16 @@ def _thread_context(conversation: Conversation, form: MessageForm) -> dict:
         "thread": conversation.messages.all(),
         "form": form,
         "assistant_name": assistant_display_name(),
+        "awaiting_reply": services.conversation_awaiting_reply(conversation) is not None,
     }
+
+
+def _reply_failed(request: HtmxHttpRequest, conversation: Conversation) -> HttpResponse:
+    """The message is saved, the reply is not: back to the thread, which offers to ask again."""
+    messages.error(request, errors.REPLY_FAILED)
+    if request.htmx:
+        return HttpResponseClientRedirect(conversation.get_absolute_url())
+    return _see_other(conversation.get_absolute_url())
 
 
 @require_GET
@@ -66,9 +72,12 @@ def conversation_list(request: HtmxHttpRequest) -> HttpResponse:
 def conversation_new(request: HtmxHttpRequest) -> HttpResponse:
     form = MessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        conversation = services.conversation_start(
-            user=request.user, text=form.cleaned_data["text"]
-        )
+        try:
+            conversation = services.conversation_start(
+                user=request.user, text=form.cleaned_data["text"]
+            )
+        except services.ReplyFailed as failed:
+            return _reply_failed(request, failed.conversation)
         return _see_other(conversation.get_absolute_url())
     return render(request, "conversations/new.html", {"form": form})
 
@@ -98,14 +107,32 @@ def message_post(request: HtmxHttpRequest, conversation_id: int) -> HttpResponse
             return reswap(retarget(response, "#message-form"), "outerHTML")
         return render(request, "conversations/detail.html", _thread_context(conversation, form))
 
-    question, answer = services.message_post(
-        conversation=conversation, text=form.cleaned_data["text"]
-    )
+    try:
+        question, answer = services.message_post(
+            conversation=conversation, text=form.cleaned_data["text"]
+        )
+    except services.ReplyFailed:
+        return _reply_failed(request, conversation)
     if request.htmx:
         context = _thread_context(conversation, MessageForm())
         context.update({"new_messages": [question, answer], "focus_composer": True})
         return render(request, "conversations/detail.html#new-messages", context)
     return _see_other(f"{conversation.get_absolute_url()}#message-{answer.pk}")
+
+
+@login_required
+@require_POST
+def conversation_reply(request: HtmxHttpRequest, conversation_id: int) -> HttpResponse:
+    """Ask the assistant again after a failed reply; answering twice is harmless."""
+    conversation = selectors.conversation_get_for(request.user, conversation_id)
+    try:
+        reply = services.conversation_reply(conversation=conversation)
+    except services.ReplyFailed:
+        return _reply_failed(request, conversation)
+    anchor = f"#message-{reply.pk}" if reply is not None else ""
+    if request.htmx:
+        return HttpResponseClientRedirect(f"{conversation.get_absolute_url()}{anchor}")
+    return _see_other(f"{conversation.get_absolute_url()}{anchor}")
 
 
 @login_required

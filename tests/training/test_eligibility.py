@@ -4,7 +4,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from api.selectors import conversation_training_eligibility
+from consent.selectors import current_policy
+from conversations.rules import retention_periods
+from conversations.selectors import conversation_is_covered
 from conversations.services import conversation_delete
 from tests.consent.factories import PolicyFactory
 from training.data_rights import user_account_delete
@@ -189,3 +195,85 @@ def test_deleted_account_is_in_no_later_snapshot(person, decide, chat, export):
     user_account_delete(user=alice)
 
     assert export().conversation_count == 0
+
+
+# --- Every caller of the coverage rule agrees (conversations.rules.covered_q) ---------------
+
+
+def coverage_everywhere(conversation) -> dict[str, bool]:
+    """Each place that asks "is this conversation covered?", answering for one conversation."""
+    conversation.refresh_from_db()
+    now = timezone.now()
+    policy = current_policy(now=now)
+    opt_in, _ = retention_periods(policy)
+    return {
+        "conversations.selectors.conversation_is_covered": conversation_is_covered(
+            conversation, now=now
+        ),
+        "training.selectors.eligible_conversations": conversation.pk in eligible_ids(),
+        "api.selectors.conversation_training_eligibility": conversation_training_eligibility(
+            conversation_id=conversation.pk, now=now
+        ).eligible,
+        # retain_until as recomputed on the last decision (or set at the last activity).
+        "retain_until uses the opt-in period": (
+            conversation.retain_until == conversation.last_activity_at + opt_in
+        ),
+    }
+
+
+def test_a_conversation_of_an_earlier_opt_in_run_is_covered_nowhere(person, decide, chat):
+    alice = person()
+    decide.opt_in(alice)
+    first_run = chat(alice)
+    decide.opt_out(alice)
+
+    decide.opt_in(alice)
+
+    assert coverage_everywhere(first_run) == dict.fromkeys(coverage_everywhere(first_run), False)
+
+
+def test_a_conversation_of_the_present_opt_in_run_is_covered_everywhere(person, decide, chat):
+    alice = person()
+    decide.opt_in(alice)
+    decide.opt_out(alice)
+    decide.opt_in(alice)
+
+    present_run = chat(alice)
+
+    assert coverage_everywhere(present_run) == dict.fromkeys(coverage_everywhere(present_run), True)
+
+
+STEPS = st.lists(
+    st.one_of(
+        st.just(("decide", "opt_in")),
+        st.just(("decide", "opt_out")),
+        st.just(("chat", None)),
+        st.tuples(st.just("reopen"), st.integers(min_value=0, max_value=5)),
+    ),
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=STEPS)
+def test_every_caller_of_the_coverage_rule_gives_the_same_answer(person, decide, chat, steps):
+    # Given any interleaving of decisions, new chats and reopened chats (a fresh person per
+    # example: the database is not rolled back between examples)
+    someone = person()
+    conversations = []
+    for action, argument in steps:
+        if action == "decide":
+            decide(someone, argument)
+        elif action == "chat":
+            conversations.append(chat(someone))
+        elif conversations:
+            chat(reopen=conversations[argument % len(conversations)])
+
+    # Then every conversation gets one answer from every place that asks
+    for conversation in conversations:
+        answers = coverage_everywhere(conversation)
+        assert len(set(answers.values())) == 1, answers

@@ -302,12 +302,13 @@ def test_post_without_csrf_token_is_refused(me, url, my_chat):
 
 
 @pytest.mark.parametrize("url", [EXPORT_URL, DELETE_URL])
-def test_undecided_new_user_is_sent_to_the_decision_screen_first(client_logged_in, policy, url):
-    # DESIGN §4 rule 5: only the decision screen, logout and the policy text are exempt.
+def test_undecided_new_user_reaches_their_data_rights_before_deciding(
+    client_logged_in, policy, url
+):
+    # DESIGN §4 rule 5: data rights never wait behind the consent question (consent.gate).
     response = client_logged_in.get(url)
 
-    assert response.status_code == 303
-    assert response.url.startswith(reverse("consent:decide"))
+    assert response.status_code == 200
 
 
 def test_privacy_settings_links_to_download_and_delete(client_logged_in, me):

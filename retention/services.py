@@ -235,8 +235,11 @@ def _conversations_delete_returning(pks: list[int], *, cutoff: datetime) -> list
           )
         RETURNING id
     """
+    # As the ORM stores it: SQLite compares text, and the driver's own rendering of an aware
+    # datetime ("... 12:00:00+00:00") sorts after the stored "... 12:00:00" at the same instant.
+    at = connection.ops.adapt_datetimefield_value(cutoff)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, cutoff, cutoff, cutoff, cutoff])
+        cursor.execute(sql, [*params, at, at, at, at])
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -6,11 +6,9 @@ import json
 from django.http import HttpRequest
 from django.utils import timezone
 
-from experiments.services import choose_variant, exposure_record
-
 from .models import Choice, Policy, Surface
 from .selectors import consent_records_for, consent_state_for, current_policy
-from .services import decision_form_issue
+from .services import ServedScreen, decision_form_issue
 
 
 def _years(duration) -> str:
@@ -36,20 +34,14 @@ def _dialog_key(policy: Policy, facts: dict, variant_digest: str | None, surface
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
-def decision_context(
-    request: HttpRequest, *, policy: Policy, surface: str, next_url: str = ""
-) -> dict:
-    """Choose the design, note the exposure, and issue a one-time signed form."""
-    chosen = choose_variant(request.user, surface)
-    exposure_record(user=request.user, choice=chosen)
-    form = decision_form_issue(
-        user=request.user, policy=policy, surface=surface, variant=chosen.variant, arm=chosen.arm
-    )
+def decision_context(*, policy: Policy, served: ServedScreen, next_url: str = "") -> dict:
+    """The decision screen's context for a screen already served (consent.services)."""
+    form, surface = served.form, served.form.surface
     facts = policy_facts(policy)
     return {
         "policy": policy,
         "facts": facts,
-        "variant": chosen.variant,
+        "variant": served.choice.variant,
         "surface": surface,
         "dialog_key": _dialog_key(policy, facts, form.variant_digest, surface),
         "form_token": form.token(),

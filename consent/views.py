@@ -9,26 +9,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
-from django_htmx.middleware import HtmxDetails
+from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
-from . import errors
+from config.http import HtmxHttpRequest
+
+from . import errors, replies
 from .errors import ConsentError
 from .forms import DecisionSubmissionForm, DeferSubmissionForm
-from .models import Choice, ConsentRecord, Policy, Surface
+from .models import ConsentRecord, Policy, Surface
 from .presenters import decision_context, privacy_settings_context
 from .receipts import receipt_build
 from .selectors import consent_record_get_for, current_policy, gate_status
 from .services import (
+    Decision,
     RequestContext,
     Submission,
     consent_decision_submit,
+    decision_screen_serve,
     notice_defer_submit,
 )
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -64,9 +63,36 @@ def decide(request: HtmxHttpRequest) -> HttpResponse:
     status = gate_status(user=request.user, session=request.session)
     if status.policy is None or status.choice:
         return redirect(next_url)
+    return _decision_screen(request, status=status, next_url=next_url)
+
+
+def _decision_screen(
+    request: HtmxHttpRequest, *, status, next_url: str, error: ConsentError | None = None
+) -> HttpResponse:
     surface = status.surface or Surface.EXISTING_NOTICE
-    context = decision_context(request, policy=status.policy, surface=surface, next_url=next_url)
-    return render(request, "consent/decide.html", context)
+    served = decision_screen_serve(user=request.user, policy=status.policy, surface=surface)
+    context = decision_context(policy=status.policy, served=served, next_url=next_url)
+    if error is None:
+        return render(request, "consent/decide.html", context)
+    context["error"] = error
+    if request.htmx:  # the new form replaces the old dialog in place
+        response = render(
+            request, "consent/decide.html#decision-form", context, status=error.status
+        )
+        return reswap(response, "outerHTML")
+    return render(request, "consent/decide.html", context, status=error.status)
+
+
+def _superseded(request: HtmxHttpRequest, error: ConsentError, next_url: str) -> HttpResponse:
+    """A form rendered under an older policy: show the live policy's form, with the reason.
+
+    Nothing was recorded: not under the old policy, and not under the new one, whose text
+    the person has not read yet.
+    """
+    status = gate_status(user=request.user, session=request.session, live_policy=True)
+    if status.policy is None or status.choice:
+        return _error(request, error)
+    return _decision_screen(request, status=status, next_url=next_url, error=error)
 
 
 def _decide_post(request: HtmxHttpRequest) -> HttpResponse:
@@ -81,24 +107,27 @@ def _decide_post(request: HtmxHttpRequest) -> HttpResponse:
         toggle_touched=data["toggle_touched"],
         learn_more_opened=data["learn_more_opened"],
     )
+    next_url = _safe_next(request, data["next"])
     try:
-        record = consent_decision_submit(
+        decision = consent_decision_submit(
             user=request.user, submission=submission, context=RequestContext.from_request(request)
         )
     except ConsentError as error:
+        if error.code == "policy_superseded":
+            return _superseded(request, error, next_url)
         return _error(request, error)
-    next_url = _safe_next(request, data["next"])
-    messages.success(request, _saved_message(record))
-    if request.htmx:
-        if record.surface == Surface.EXISTING_NOTICE:
-            response = render(
-                request,
-                "consent/decided.html#decision-saved",
-                {"record": record, "next_url": next_url},
-            )
-            return trigger_client_event(response, "consentDecided", {"choice": record.choice})
-        return HttpResponseClientRedirect(next_url)
-    return redirect(next_url)
+    record = decision.record
+    _decision_message(request, decision)
+    if not request.htmx:
+        return redirect(next_url)
+    if record.surface == Surface.EXISTING_NOTICE and not decision.replayed:
+        response = render(
+            request,
+            "consent/decided.html#decision-saved",
+            {"record": record, "next_url": next_url},
+        )
+        return trigger_client_event(response, "consentDecided", {"choice": record.choice})
+    return HttpResponseClientRedirect(next_url)
 
 
 def _form_error(form) -> ConsentError:
@@ -107,16 +136,15 @@ def _form_error(form) -> ConsentError:
     return ConsentError(errors.FORM_TAMPERED, code="form_tampered")
 
 
-def _saved_message(record: ConsentRecord) -> str:
-    if record.choice == Choice.OPT_IN:
-        return (
-            "Saved: new and reopened chats may be used to improve the model. "
-            "You can turn this off any time in Privacy settings."
+def _decision_message(request: HttpRequest, decision: Decision) -> None:
+    """What was saved; for a replayed form, what is true now (nothing new was saved)."""
+    if decision.replayed:
+        text = replies.already_recorded(
+            recorded_at=decision.record.decided_at, current_choice=decision.current_choice
         )
-    return (
-        "Saved: your chats will not be used for training. "
-        "You can change this any time in Privacy settings."
-    )
+        messages.info(request, text)
+    else:
+        messages.success(request, replies.saved(decision.record.choice))
 
 
 @login_required
@@ -126,15 +154,25 @@ def defer(request: HtmxHttpRequest) -> HttpResponse:
     form = DeferSubmissionForm(request.POST)
     if not form.is_valid():
         return _error(request, ConsentError(errors.FORM_TAMPERED))
+    next_url = _safe_next(request, form.cleaned_data["next"])
     try:
-        notice_defer_submit(
+        deferral = notice_defer_submit(
             user=request.user, token=form.cleaned_data["form_token"], session=request.session
         )
     except ConsentError as error:
+        if error.code == "policy_superseded":
+            return _superseded(request, error, next_url)
         return _error(request, error)
-    if request.htmx:
+    if deferral.replayed:
+        text = replies.already_recorded(
+            recorded_at=deferral.recorded_at, current_choice=deferral.current_choice
+        )
+        messages.info(request, text)
+        if request.htmx:
+            return HttpResponseClientRedirect(next_url)
+    elif request.htmx:
         return trigger_client_event(HttpResponse(""), "consentDeferred")
-    return redirect(_safe_next(request, form.cleaned_data["next"]))
+    return redirect(next_url)
 
 
 @require_GET
@@ -187,7 +225,8 @@ def privacy_settings(request: HttpRequest) -> HttpResponse:
     """Open past the consent gate (consent.gate), but read-only while it blocks: the first
     answer is given on the decision screen, whose record proves what was shown."""
     context = privacy_settings_context(request)
-    context["gate"] = gate_status(user=request.user, session=request.session)
+    # Also read by the notice's context processor: the deferrable notice still shows here.
+    request.consent_gate = context["gate"] = gate_status(user=request.user, session=request.session)
     return render(request, "consent/privacy_settings.html", context)
 
 
@@ -202,10 +241,10 @@ def privacy_change(request: HtmxHttpRequest) -> HttpResponse:
         token=form.cleaned_data["form_token"], decision=form.cleaned_data["decision"]
     )
     try:
-        record = consent_decision_submit(
+        decision = consent_decision_submit(
             user=request.user, submission=submission, context=RequestContext.from_request(request)
         )
     except ConsentError as error:
         return _error(request, error)
-    messages.success(request, _saved_message(record))
+    _decision_message(request, decision)
     return redirect("consent:privacy_settings")

@@ -10,14 +10,14 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
-from django_htmx.middleware import HtmxDetails
 
+from config.http import HtmxHttpRequest
 from consent.models import ConsentRecord
 from conversations.models import Conversation
 
@@ -29,10 +29,6 @@ ACCOUNT_DELETED = (
     "Your account and your conversations have been deleted. "
     "Your consent records and training history are kept under an anonymous id."
 )
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _see_other(to: str) -> HttpResponse:

@@ -1,0 +1,35 @@
+"""What the consent screens tell a person after a submit; tests import these constants."""
+
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from .models import Choice
+
+SAVED_OPT_IN = (
+    "Saved: new and reopened chats may be used to improve the model. "
+    "You can turn this off any time in Privacy settings."
+)
+SAVED_OPT_OUT = (
+    "Saved: your chats will not be used for training. "
+    "You can change this any time in Privacy settings."
+)
+# A replayed form (a retry, a back button, a second tab) records nothing: the answer says
+# what is true now, not what the old form asked for.
+ALREADY_RECORDED = "This answer was already recorded on {date}; your current choice is {choice}."
+CURRENT_CHOICE = {
+    Choice.OPT_IN: "opted in (new and reopened chats may be used to improve the model)",
+    Choice.OPT_OUT: "opted out (your chats are not used for training)",
+    None: "not decided yet",
+}
+
+
+def saved(choice: str) -> str:
+    return SAVED_OPT_IN if choice == Choice.OPT_IN else SAVED_OPT_OUT
+
+
+def already_recorded(*, recorded_at: datetime, current_choice: str | None) -> str:
+    """The answer to a replayed form, in the person's time zone."""
+    when = date_format(timezone.localtime(recorded_at), "j F Y, H:i T")
+    return ALREADY_RECORDED.format(date=when, choice=CURRENT_CHOICE[current_choice])

@@ -1,0 +1,349 @@
+"""Recording decisions: one append-only ConsentRecord plus the user's UserConsentState,
+written in one transaction (DESIGN §3, §4 rule 4)."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .. import errors
+from ..chain import record_hash_compute
+from ..errors import ConsentError
+from ..evidence import record_log_append
+from ..models import Choice, ConsentRecord, Lockout, ModalVariant, Policy, Surface, UserConsentState
+from ..selectors import gate_status
+from ..signals import decision_recorded
+from .decision_forms import (
+    RequestContext,
+    Submission,
+    choice_from_submission,
+    decision_form_load,
+    form_targets,
+)
+from .guards import policy_live, policy_live_check, user_lock
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChainTip:
+    """What a new record links to: the user's latest record (a ConsentRecord fits too)."""
+
+    pk: uuid.UUID
+    record_hash: str
+
+
+@dataclass(frozen=True)
+class DecisionBasis:
+    """Everything a decision reads, once the user's lock is held."""
+
+    form_used_by: uuid.UUID | None  # the record that already spent this form key
+    form_deferred: bool  # the key was spent on "Not now"
+    state_policy_id: int | None
+    state_choice: str | None
+    opt_in_since_id: uuid.UUID | None
+    previous: ChainTip | None
+    open_lockout: bool
+    has_conversations: bool
+
+    def current_choice(self, live: Policy) -> str | None:
+        """The user's choice under the live policy; None if they have not made one."""
+        return self.state_choice if self.state_policy_id == live.pk else None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a submitted form came to: a new record, or the one an earlier submit made."""
+
+    record: ConsentRecord
+    replayed: bool  # the form was already spent: nothing new was recorded
+    current_choice: str | None  # the user's choice now, under the live policy
+
+
+# Hand-written for the same reason as the gate's query (consent.selectors): one statement
+# instead of five ORM queries, whose compiling cost more than the database's answering.
+_DECISION_BASIS_SQL = """
+    SELECT
+        (SELECT r.id FROM consent_consentrecord r WHERE r.form_key = %(key)s),
+        EXISTS (SELECT 1 FROM consent_usedformkey k WHERE k.key = %(key)s),
+        s.policy_id, s.choice, s.opt_in_since_id, s.latest_record_id, latest.record_hash,
+        EXISTS (SELECT 1 FROM consent_lockout l
+                WHERE l.user_id = %(user)s AND l.policy_id = %(policy)s
+                  AND l.resolved_at IS NULL),
+        EXISTS (SELECT 1 FROM conversations_conversation c
+                WHERE c.user_id = %(user)s AND c.deleted_by_user_at IS NULL)
+    FROM (SELECT 1) AS one
+    LEFT JOIN consent_userconsentstate s ON s.user_id = %(user)s
+    LEFT JOIN consent_consentrecord latest ON latest.id = s.latest_record_id
+"""
+
+
+def _decision_basis(*, user_id: int, policy_id: int, form_key: str) -> DecisionBasis:
+    with connection.cursor() as cursor:
+        cursor.execute(_DECISION_BASIS_SQL, {"key": form_key, "user": user_id, "policy": policy_id})
+        row = cursor.fetchone()
+    (used_by, deferred, policy, choice, opt_in_since, latest_id, latest_hash, lockout, chats) = row
+    # Raw rows skip the field's conversion: SQLite hands back record ids as hex text.
+    record_id = ConsentRecord._meta.pk.to_python
+    return DecisionBasis(
+        form_used_by=record_id(used_by),
+        form_deferred=bool(deferred),
+        state_policy_id=policy,
+        state_choice=choice,
+        opt_in_since_id=record_id(opt_in_since),
+        previous=ChainTip(record_id(latest_id), latest_hash) if latest_id else None,
+        open_lockout=bool(lockout),
+        has_conversations=bool(chats),
+    )
+
+
+def _state_write(*, user, policy: Policy, record: ConsentRecord, basis: DecisionBasis) -> None:
+    """The user's state row follows the new record: one upsert, first decision or not."""
+    continuing_opt_in = (
+        basis.state_policy_id == policy.pk
+        and basis.state_choice == Choice.OPT_IN
+        and record.choice == Choice.OPT_IN
+    )
+    opt_in_since_id = None
+    if record.choice == Choice.OPT_IN:
+        opt_in_since_id = basis.opt_in_since_id if continuing_opt_in else record.pk
+    state = UserConsentState(
+        user_id=user.pk,
+        policy=policy,
+        choice=record.choice,
+        latest_record=record,
+        tip_hash=record.record_hash,
+        opt_in_since_id=opt_in_since_id,
+        decided_at=record.decided_at,
+    )
+    UserConsentState.objects.bulk_create(
+        [state],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=[
+            "policy",
+            "choice",
+            "latest_record",
+            "tip_hash",
+            "opt_in_since",
+            "decided_at",
+        ],
+    )
+
+
+def consent_record_build(
+    *,
+    user_id: int,
+    policy: Policy,
+    choice: str,
+    surface: str,
+    shown_at: datetime,
+    decided_at: datetime,
+    form_key: str,
+    previous: ConsentRecord | ChainTip | None,
+    variant: ModalVariant | None = None,
+    arm=None,
+    toggle_touched: bool = False,
+    learn_more_opened: bool = False,
+    ip_hash: str = "",
+    user_agent: str = "",
+    locale: str = "",
+    jurisdiction: str = "",
+) -> ConsentRecord:
+    """An unsaved record with the design's copy frozen in and its chain hash computed.
+
+    The one place a record's evidence fields are filled, for the service below and for
+    anything that writes records in bulk (the experiments demo, test data).
+    ``toggle_touched`` and ``learn_more_opened`` are stored as the browser reported them.
+    """
+    record = ConsentRecord(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        policy=policy,
+        policy_digest=policy.text_digest,
+        choice=choice,
+        surface=surface,
+        variant=variant,
+        arm=arm,
+        shown=variant.snapshot() if variant else {},
+        toggle_default=variant.toggle_default
+        if variant is not None and variant.has_toggle
+        else None,
+        toggle_touched=toggle_touched,
+        learn_more_opened=learn_more_opened,
+        shown_at=shown_at,
+        decided_at=decided_at,
+        form_key=form_key,
+        ip_hash=ip_hash,
+        user_agent=user_agent,
+        locale=locale,
+        jurisdiction=jurisdiction,
+        previous_id=previous.pk if previous else None,
+    )
+    record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
+    return record
+
+
+def _replay(*, user, choice: str, basis: DecisionBasis, live: Policy) -> Decision:
+    """A form already spent: the same answer gets the first record back, another is refused."""
+    existing = ConsentRecord.objects.filter(pk=basis.form_used_by).first()
+    if existing is None or existing.user_id != user.pk or existing.choice != choice:
+        raise ConsentError(errors.FORM_ALREADY_USED, status=409, code="form_already_used")
+    return Decision(record=existing, replayed=True, current_choice=basis.current_choice(live))
+
+
+def _after_decision(*, user, policy: Policy, record: ConsentRecord, basis: DecisionBasis) -> None:
+    """What else changes in the deciding transaction: lockouts, conversations' retention."""
+    now = record.decided_at
+    if basis.open_lockout:
+        Lockout.objects.filter(user=user, policy=policy, resolved_at__isnull=True).update(
+            resolved_at=now
+        )
+    if basis.has_conversations:
+        # conversations recomputes their retain_until (DESIGN §4 rule 2) in this transaction.
+        decision_recorded.send(sender=ConsentRecord, user=user, policy=policy, now=now)
+    logger.info(
+        "consent decision recorded",
+        extra={
+            "record_id": str(record.pk),
+            "user_id": user.pk,
+            "choice": record.choice,
+            "surface": record.surface,
+        },
+    )
+
+
+@transaction.atomic
+def consent_decision_record(
+    *,
+    user,
+    policy: Policy,
+    choice: str,
+    surface: str,
+    form_key: str,
+    shown_at: datetime,
+    variant: ModalVariant | None = None,
+    arm=None,
+    toggle_touched: bool = False,
+    learn_more_opened: bool = False,
+    context: RequestContext | None = None,
+) -> Decision:
+    """Record one decision, exactly once per form key, and update the user's state.
+
+    A second submit of the same form returns the first record unchanged (a double click,
+    a retry, a second tab); a different answer on the same form is refused. Checked
+    against the live policy in the database under the user's lock, never a memo.
+    """
+    if choice not in Choice.values:
+        raise ConsentError(errors.INVALID_CHOICE, code="invalid_choice")
+    if surface not in Surface.values:
+        raise ConsentError(errors.FORM_TAMPERED, code="form_tampered")
+    if variant is not None and not variant.offered_on(surface):
+        raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
+
+    user_lock(user)
+    # Read the clock only once the user's lock is held, so decided_at order is chain order.
+    now = timezone.now()
+    live = policy_live(now=now)
+    basis = _decision_basis(user_id=user.pk, policy_id=policy.pk, form_key=form_key)
+    if basis.form_used_by is not None or basis.form_deferred:
+        return _replay(user=user, choice=choice, basis=basis, live=live)
+    policy_live_check(policy, live=live)
+
+    context = context or RequestContext()
+    record = consent_record_build(
+        user_id=user.pk,
+        policy=policy,
+        choice=choice,
+        surface=surface,
+        variant=variant,
+        arm=arm,
+        toggle_touched=toggle_touched,
+        learn_more_opened=learn_more_opened,
+        shown_at=min(shown_at, now),
+        decided_at=now,
+        form_key=form_key,
+        previous=basis.previous,
+        ip_hash=context.ip_hash,
+        user_agent=context.user_agent,
+        locale=context.locale,
+        jurisdiction=user.country or "",
+    )
+    # No savepoint needed: a form key is signed for one user, and that user's lock is
+    # held, so a second submit of the same key waits and then finds this record above.
+    # The unique constraint stays as the database's guarantee.
+    record.save(force_insert=True)
+    # The one extra insert a decision pays for anchored evidence (DESIGN §4 rule 7).
+    record_log_append(record, previous_hash=basis.previous.record_hash if basis.previous else None)
+    _state_write(user=user, policy=policy, record=record, basis=basis)
+    _after_decision(user=user, policy=policy, record=record, basis=basis)
+    return Decision(record=record, replayed=False, current_choice=record.choice)
+
+
+def consent_record_create(
+    *,
+    user,
+    policy: Policy,
+    choice: str,
+    surface: str,
+    form_key: str,
+    shown_at: datetime,
+    variant: ModalVariant | None = None,
+    arm=None,
+    toggle_touched: bool = False,
+    learn_more_opened: bool = False,
+    context: RequestContext | None = None,
+) -> ConsentRecord:
+    """``consent_decision_record`` for callers that need only the record."""
+    return consent_decision_record(
+        user=user,
+        policy=policy,
+        choice=choice,
+        surface=surface,
+        form_key=form_key,
+        shown_at=shown_at,
+        variant=variant,
+        arm=arm,
+        toggle_touched=toggle_touched,
+        learn_more_opened=learn_more_opened,
+        context=context,
+    ).record
+
+
+def consent_decision_submit(
+    *, user, submission: Submission, context: RequestContext | None = None
+) -> Decision:
+    """Check a posted decision form end to end and record it (once)."""
+    form = decision_form_load(submission.token, user=user)
+    if form.surface == Surface.SETTINGS and gate_status(user=user, live_policy=True).blocks:
+        # Settings are read-only while the gate blocks (consent.gate): the first answer comes
+        # from the decision screen, whose record proves what was shown.
+        raise ConsentError(errors.DECIDE_ON_DECISION_SCREEN, status=409, code="decide_first")
+    policy, variant, arm = form_targets(form)
+    if form.surface != Surface.SETTINGS and variant is None:
+        raise ConsentError(errors.FORM_TAMPERED, code="form_tampered")
+    choice = choice_from_submission(
+        variant=variant, decision=submission.decision, toggle_on=submission.toggle_on
+    )
+    toggle_touched = submission.toggle_touched
+    if variant is not None and variant.has_toggle:
+        # Without JavaScript only a net change is visible; with it, any touch is reported.
+        toggle_touched = toggle_touched or submission.toggle_on != variant.toggle_default
+    else:
+        toggle_touched = False
+    return consent_decision_record(
+        user=user,
+        policy=policy,
+        choice=choice,
+        surface=form.surface,
+        form_key=form.key,
+        shown_at=form.shown_at,
+        variant=variant,
+        arm=arm,
+        toggle_touched=toggle_touched,
+        learn_more_opened=submission.learn_more_opened,
+        context=context,
+    )

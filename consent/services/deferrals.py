@@ -1,0 +1,85 @@
+"""A "Not now" on the existing-user notice: never past the deadline, never for new users."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .. import errors
+from ..errors import ConsentError
+from ..models import ConsentRecord, NoticeDeferral, Policy, Surface, UsedFormKey, UserConsentState
+from ..selectors import SESSION_DEFERRED_KEY
+from .decision_forms import decision_form_load, form_targets
+from .guards import policy_live, policy_live_check, user_lock
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """What a posted "Not now" came to: a new deferral, or the answer an earlier submit gave."""
+
+    deferral: NoticeDeferral | None  # None for a replay whose deferral is gone
+    replayed: bool
+    recorded_at: datetime  # when the form's "Not now" was first recorded
+    current_choice: str | None  # the user's choice now, under the live policy
+
+
+def _current_choice(user, live: Policy) -> str | None:
+    return (
+        UserConsentState.objects.filter(user=user, policy=live)
+        .values_list("choice", flat=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def notice_defer(
+    *, user, policy: Policy, form_key: str, session=None, variant=None, arm=None
+) -> Deferral:
+    """Record a "Not now", once per form key, under the user's lock and the live policy."""
+    user_lock(user)
+    now = timezone.now()
+    live = policy_live(now=now)
+    if ConsentRecord.objects.filter(form_key=form_key).exists():
+        raise ConsentError(errors.FORM_ALREADY_USED, status=409, code="form_already_used")
+    used = UsedFormKey.objects.filter(key=form_key).first()
+    if used is not None:
+        # A replayed "Not now": the first one already hid the notice; say what holds now.
+        return Deferral(
+            deferral=NoticeDeferral.objects.filter(user=user, policy=policy).first(),
+            replayed=True,
+            recorded_at=used.used_at,
+            current_choice=_current_choice(user, live),
+        )
+    policy_live_check(policy, live=live)
+    if now >= policy.decision_deadline:
+        raise ConsentError(errors.DEFER_PAST_DEADLINE, status=409, code="deadline_passed")
+    if user.date_joined >= policy.effective_at:
+        raise ConsentError(errors.DEFER_NOT_ALLOWED, status=409, code="not_deferrable")
+    UsedFormKey.objects.create(key=form_key, used_at=now)
+    hidden_until = min(
+        now + timedelta(hours=settings.CONSENT_NOTICE_DEFER_HOURS), policy.decision_deadline
+    )
+    deferral = NoticeDeferral.objects.create(
+        user=user,
+        policy=policy,
+        variant=variant,
+        arm=arm,
+        deferred_at=now,
+        hidden_until=hidden_until,
+    )
+    if session is not None:
+        session[SESSION_DEFERRED_KEY] = policy.version
+    return Deferral(deferral=deferral, replayed=False, recorded_at=now, current_choice=None)
+
+
+def notice_defer_submit(*, user, token: str, session=None) -> Deferral:
+    """Check a posted "Not now" and record the deferral."""
+    form = decision_form_load(token, user=user)
+    if form.surface != Surface.EXISTING_NOTICE:
+        raise ConsentError(errors.DEFER_NOT_ALLOWED, status=409, code="not_deferrable")
+    policy, variant, arm = form_targets(form)
+    return notice_defer(
+        user=user, policy=policy, form_key=form.key, session=session, variant=variant, arm=arm
+    )

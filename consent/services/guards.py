@@ -1,0 +1,38 @@
+"""What every consent write checks first, under the user's lock (DESIGN §4 rule 4)."""
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+
+from .. import errors
+from ..errors import ConsentError
+from ..models import Policy
+from ..selectors import current_policy_live, policies_memo
+
+
+def user_lock(user) -> None:
+    """Serialise one user's consent writes: the user row is always locked first.
+
+    Its own statement: a read that waited for this lock must start after it is granted,
+    or under READ COMMITTED it would see the user's chain as it was before the wait.
+    """
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+
+
+def policy_live(*, now: datetime) -> Policy:
+    """The policy in effect, from the database: per-process memos serve reads only."""
+    policy = current_policy_live(now=now)
+    if policy is None:
+        raise ConsentError(errors.NO_POLICY, status=409, code="no_policy")
+    return policy
+
+
+def policy_live_check(policy: Policy, *, live: Policy) -> None:
+    """Refuse a write under any policy but the live one (a form rendered before a newer one).
+
+    Not recorded under the old policy, nor under the new one, whose text the person has
+    not read; the screen shows the new policy's form instead (consent.views).
+    """
+    if live.pk != policy.pk:
+        policies_memo.forget()  # this process's memo is behind the database: reload it
+        raise ConsentError(errors.POLICY_SUPERSEDED, status=409, code="policy_superseded")

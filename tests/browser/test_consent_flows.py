@@ -150,9 +150,13 @@ def test_after_the_deadline_every_url_leads_to_the_gate_and_declining_unlocks(
     use_design(design)
     login(existing_user)
 
-    for path in ["/", "/conversations/", "/conversations/new/", "/settings/privacy/"]:
+    for path in ["/", "/conversations/", "/conversations/new/"]:
         page.goto(f"{live_server.url}{path}")
         expect(page).to_have_url(re.compile(r"/consent/decide/"))
+    # Privacy settings stay open, read-only, with the way to the decision (consent.gate).
+    page.goto(f"{live_server.url}/settings/privacy/")
+    page.get_by_role("link", name="Decide now").click()
+    expect(page).to_have_url(re.compile(r"/consent/decide/"))
     assert axe_violations(page) == []
     dialog = page.get_by_role("dialog", name=HEADLINE[design])
     expect(dialog.get_by_role("button", name="Not now")).to_have_count(0)

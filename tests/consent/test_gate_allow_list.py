@@ -435,3 +435,14 @@ def test_signed_in_staff_who_never_chat_are_sent_on_to_admin_from_the_login_page
     response = client.get(reverse("accounts:login"))
 
     assert response["Location"] == reverse("admin:index")
+
+
+def test_the_deferrable_notice_still_shows_over_settings_in_the_notice_period(
+    client, existing_user, policy
+):
+    client.force_login(existing_user)
+
+    response = client.get(reverse("consent:privacy_settings"))
+
+    assert b'aria-modal="true"' in response.content
+    assert b"Not now" in response.content

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from consent.models import DeadlineReminder, Lockout, NoticeDeferral
@@ -19,7 +19,7 @@ from consent.receipts import receipt_build
 from consent.selectors import consent_records_for, consent_state_for
 from conversations.models import Conversation, Message
 from experiments.models import Assignment, Exposure
-from retention.selectors import conversation_row_unheld_q, holds_active
+from retention.selectors import conversation_unheld_q
 
 from .selectors import training_uses_for
 
@@ -177,14 +177,8 @@ class AccountDeletion:
 
 
 def _deletable_conversations(user, *, now: datetime) -> QuerySet[Conversation]:
-    """The user's conversations no hold keeps (the purge's own hold rules)."""
-    active = holds_active(at=now)
-    return (
-        Conversation.objects.filter(user=user)
-        .filter(conversation_row_unheld_q(at=now))
-        .exclude(Exists(active.filter(conversation=OuterRef("pk"))))
-        .exclude(Exists(active.filter(user=OuterRef("user_id"))))
-    )
+    """The user's conversations no hold keeps (the purge's own hold rule)."""
+    return Conversation.objects.filter(user=user).filter(conversation_unheld_q(at=now))
 
 
 def _login_records_forget(email: str) -> None:

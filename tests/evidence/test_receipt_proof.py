@@ -59,6 +59,11 @@ def _download(client, record, tmp_path):
     return path
 
 
+def _flipped(hex_hash: str) -> str:
+    """The same hash with its first hex digit changed."""
+    return ("1" if hex_hash[0] == "0" else "0") + hex_hash[1:]
+
+
 def _public_key_b64() -> str:
     return base64.b64encode(keys.public_raw(keys.signing_key().public_key())).decode()
 
@@ -102,7 +107,7 @@ def test_receipt_verifies_against_the_head_in_the_sink(
             leaf_data=r["anchored_evidence"]["leaf_data"].replace('"opt_out"', '"opt_in"')
         ),
         lambda r: r["anchored_evidence"]["inclusion_proof"].__setitem__(
-            0, "0" + r["anchored_evidence"]["inclusion_proof"][0][1:]
+            0, _flipped(r["anchored_evidence"]["inclusion_proof"][0])
         ),
         lambda r: r["anchored_evidence"].update(leaf_index=0),
         lambda r: r["anchored_evidence"]["signed_tree_head"].update(timestamp_ms=1),

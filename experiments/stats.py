@@ -10,7 +10,9 @@ unit-test numbers in ``tests/experiments/test_stats.py``.
 Where gbstats cannot analyse the data (no users, a zero baseline, zero variance
 from 0% or 100% conversion) it returns placeholder numbers; here the numeric
 fields are ``None`` instead, with gbstats' error code in ``error``, so no
-placeholder can be mistaken for a measurement.
+placeholder can be mistaken for a measurement. The code is the one gbstats 0.8.0
+(the release on PyPI, growthbook/growthbook commit c6b15529f6) picks, in its order:
+see ``_frequentist_error`` and ``_bayesian_error``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "BayesianResult",
     "FrequentistResult",
     "bayesian_test",
+    "benjamini_hochberg_adjust",
     "frequentist_test",
     "holm_adjust",
     "proportion_ci",
@@ -103,12 +106,27 @@ def _check_alpha(alpha: float) -> None:
         raise ValueError("alpha must be strictly between 0 and 1")
 
 
-def _unanalysable(control: _Arm, treatment: _Arm, relative: bool) -> str | None:
-    """The gbstats error that applies, if any; a zero baseline only breaks a relative lift."""
-    if control.users == 0 or treatment.users == 0:
-        return NO_UNITS
+def _frequentist_error(control: _Arm, treatment: _Arm) -> str | None:
+    """gbstats 0.8.0 ``TTest.compute_result`` (fixed and sequential): the checks, in its order.
+
+    A zero control mean is reported first, for a relative *and* an absolute
+    difference, and an empty arm is reported through its zero mean or zero variance
+    (a control with no users: ``ZERO_NEGATIVE_BASELINE_VARIATION``), never as
+    ``NO_UNITS_IN_VARIATION``, which gbstats' frequentist tests do not return.
+    """
+    if control.mean == 0:
+        return BASELINE_ZERO
+    if control.variance <= 0 or treatment.variance <= 0:
+        return ZERO_VARIANCE
+    return None
+
+
+def _bayesian_error(control: _Arm, treatment: _Arm, relative: bool) -> str | None:
+    """gbstats 0.8.0 ``EffectBayesianABTest.compute_result``: the checks, in its order."""
     if relative and control.mean == 0:
         return BASELINE_ZERO
+    if control.users == 0 or treatment.users == 0:
+        return NO_UNITS
     if control.variance <= 0 or treatment.variance <= 0:
         return ZERO_VARIANCE
     return None
@@ -153,7 +171,7 @@ def frequentist_test(
     _check_alpha(alpha)
     control = _arm(control_users, control_conversions, "control")
     treatment = _arm(treatment_users, treatment_conversions, "treatment")
-    error = _unanalysable(control, treatment, relative)
+    error = _frequentist_error(control, treatment)
     if error:
         return FrequentistResult(None, None, None, None, None, error)
 
@@ -193,7 +211,7 @@ def sequential_test(
         raise ValueError("sequential_tuning_parameter must be positive")
     control = _arm(control_users, control_conversions, "control")
     treatment = _arm(treatment_users, treatment_conversions, "treatment")
-    error = _unanalysable(control, treatment, relative)
+    error = _frequentist_error(control, treatment)
     if error:
         return FrequentistResult(None, None, None, None, None, error)
 
@@ -237,7 +255,7 @@ def bayesian_test(
     _check_alpha(alpha)
     control = _arm(control_users, control_conversions, "control")
     treatment = _arm(treatment_users, treatment_conversions, "treatment")
-    error = _unanalysable(control, treatment, relative)
+    error = _bayesian_error(control, treatment, relative)
     if error:
         return BayesianResult(None, None, None, None, None, None, error)
 
@@ -322,4 +340,26 @@ def holm_adjust(p_values: Sequence[float]) -> list[float]:
     for rank, index in enumerate(order):
         running_max = max(running_max, min(1.0, p_values[index] * (m - rank)))
         adjusted[index] = running_max
+    return adjusted
+
+
+def benjamini_hochberg_adjust(p_values: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (false discovery rate), in the input order.
+
+    GrowthBook's step-up method (``adjustPValuesBenjaminiHochberg`` in
+    packages/shared/src/experiments/experiments.ts): from the largest p-value down,
+    p * m / rank, capped at 1 and never above the adjusted value of a larger p-value.
+    Controls the expected share of false winners rather than the chance of any, so it
+    keeps more power than Holm when several arms are compared.
+    """
+    if any(not 0 <= p <= 1 for p in p_values):  # also rejects NaN
+        raise ValueError("p-values must lie in [0, 1]")
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i], reverse=True)
+    adjusted = [0.0] * m
+    running_min = 1.0
+    for position, index in enumerate(order):
+        rank = m - position  # 1 for the smallest p-value
+        running_min = min(running_min, p_values[index] * m / rank)
+        adjusted[index] = running_min
     return adjusted

@@ -14,8 +14,9 @@ upstream test rounds to:
 * packages/back-end/test/stats.test.ts, 9 decimals: "calculates SRM correctly",
   only the cases where the back-end's checkSrm and gbstats' check_srm agree
   (they treat zero-weight and zero-user arms differently; we follow gbstats).
-* packages/shared/test/experiments.test.ts: "does HB procedure correctly" and
-  the Holm-Bonferroni half of "pvals and CIs adjusted in place".
+* packages/shared/test/experiments.test.ts: "does HB procedure correctly",
+  "does BH procedure correctly" and both halves of "pvals and CIs adjusted in place".
+* gbstats 0.8.0 (PyPI; commit c6b15529f6): the error code of each degenerate case.
 """
 
 import math
@@ -29,6 +30,7 @@ from experiments.stats import (
     NO_UNITS,
     ZERO_VARIANCE,
     bayesian_test,
+    benjamini_hochberg_adjust,
     frequentist_test,
     holm_adjust,
     proportion_ci,
@@ -163,11 +165,12 @@ def test_bayesian_risk_matches_gbstats():
 
 
 def test_bayesian_missing_data_is_reported_not_raised():
-    # test_missing_data: ProportionStatistic(0, 0) in both arms cannot be analysed.
+    # test_missing_data: ProportionStatistic(0, 0) in both arms cannot be analysed
+    # (gbstats 0.8.0 returns its placeholder with ZERO_NEGATIVE_BASELINE_VARIATION).
     result = bayesian_test(
         control_users=0, control_conversions=0, treatment_users=0, treatment_conversions=0
     )
-    assert result.error == NO_UNITS
+    assert result.error == BASELINE_ZERO
     assert result.chance_to_win is None and result.expected is None
 
 
@@ -182,53 +185,72 @@ def test_bayesian_extreme_effect_stays_finite():
     assert all(math.isfinite(r) and r >= 0 for r in result.risk)
 
 
-# --- degenerate inputs: an error code, never an exception or NaN --------------------------
+# --- degenerate inputs: gbstats' own error code, never an exception or NaN ------------------
+#
+# Expected codes are what gbstats 0.8.0 (PyPI; growthbook/growthbook commit c6b15529f6)
+# returns for ProportionStatistic(sum, n) pairs: TwoSidedTTest and SequentialTwoSidedTTest
+# share TTest.compute_result (zero baseline mean first, then zero variance), and
+# EffectBayesianABTest.compute_result checks a zero baseline (relative only), then empty
+# arms, then zero variance. Its own tests pin two of them: frequentist
+# test_two_sided_ttest_missing_variance (ZERO_NEGATIVE_VARIANCE) and bayesian
+# TestBinom.test_missing_data (0 of 0 in both arms); the rest were produced by running
+# that gbstats release on each row. (The repository's main branch since PR #4185 checks
+# variance first, which turns every row here into ZERO_NEGATIVE_VARIANCE.)
+V, B, N = ZERO_VARIANCE, BASELINE_ZERO, NO_UNITS
+# (control users, control conversions, treatment users, treatment conversions):
+#     (frequentist and sequential, bayesian relative, bayesian absolute)
+GBSTATS_DEGENERATE_CODES = {
+    (0, 0, 0, 0): (B, B, N),
+    (0, 0, 10, 0): (B, B, N),
+    (0, 0, 10, 5): (B, B, N),
+    (0, 0, 10, 10): (B, B, N),
+    (10, 0, 0, 0): (B, B, N),
+    (10, 5, 0, 0): (V, N, N),
+    (10, 10, 0, 0): (V, N, N),
+    (10, 0, 10, 0): (B, B, V),
+    (10, 0, 10, 5): (B, B, V),
+    (10, 0, 10, 10): (B, B, V),
+    (10, 5, 10, 0): (V, V, V),
+    (10, 5, 10, 10): (V, V, V),
+    (10, 10, 10, 0): (V, V, V),
+    (10, 10, 10, 5): (V, V, V),
+    (10, 10, 10, 10): (V, V, V),
+    (1, 1, 10, 5): (V, V, V),
+    (10, 5, 1, 0): (V, V, V),
+}
 
 
+def _counts(case):
+    control_users, control_conversions, treatment_users, treatment_conversions = case
+    return {
+        "control_users": control_users,
+        "control_conversions": control_conversions,
+        "treatment_users": treatment_users,
+        "treatment_conversions": treatment_conversions,
+    }
+
+
+@pytest.mark.parametrize("relative", [True, False])
+@pytest.mark.parametrize("test", [frequentist_test, sequential_test])
+@pytest.mark.parametrize(("case", "codes"), GBSTATS_DEGENERATE_CODES.items())
+def test_frequentist_degenerate_counts_give_gbstats_error_code(case, codes, test, relative):
+    result = test(**_counts(case), relative=relative)
+    assert result.error == codes[0]
+    assert result.expected is None and result.ci is None and result.p_value is None
+
+
+@pytest.mark.parametrize("relative", [True, False])
+@pytest.mark.parametrize(("case", "codes"), GBSTATS_DEGENERATE_CODES.items())
+def test_bayesian_degenerate_counts_give_gbstats_error_code(case, codes, relative):
+    result = bayesian_test(**_counts(case), relative=relative)
+    assert result.error == (codes[1] if relative else codes[2])
+    assert result.chance_to_win is None and result.risk is None
+
+
+@pytest.mark.parametrize("relative", [True, False])
 @pytest.mark.parametrize("test", [frequentist_test, sequential_test, bayesian_test])
-def test_zero_users_in_treatment_is_reported(test):
-    result = test(
-        control_users=100, control_conversions=10, treatment_users=0, treatment_conversions=0
-    )
-    assert result.error == NO_UNITS
-    assert result.expected is None and result.ci is None
-
-
-@pytest.mark.parametrize("test", [frequentist_test, sequential_test, bayesian_test])
-def test_zero_control_conversions_is_reported(test):
-    result = test(
-        control_users=100, control_conversions=0, treatment_users=100, treatment_conversions=5
-    )
-    assert result.error == BASELINE_ZERO
-    assert result.expected is None
-
-
-@pytest.mark.parametrize("test", [frequentist_test, sequential_test, bayesian_test])
-def test_all_users_converting_is_reported(test):
-    result = test(
-        control_users=100, control_conversions=100, treatment_users=100, treatment_conversions=100
-    )
-    assert result.error == ZERO_VARIANCE
-    assert result.expected is None
-
-
-def test_zero_treatment_conversions_is_reported_as_zero_variance():
-    result = frequentist_test(
-        control_users=100, control_conversions=5, treatment_users=100, treatment_conversions=0
-    )
-    assert result.error == ZERO_VARIANCE
-    assert result.p_value is None
-
-
-def test_absolute_difference_with_zero_baseline_is_still_unanalysable():
-    result = frequentist_test(
-        control_users=100,
-        control_conversions=0,
-        treatment_users=100,
-        treatment_conversions=5,
-        relative=False,
-    )
-    assert result.error == ZERO_VARIANCE
+def test_analysable_counts_give_no_error_code(test, relative):
+    assert test(**_counts((10, 5, 10, 5)), relative=relative).error is None
 
 
 def test_more_conversions_than_users_is_a_caller_error():
@@ -359,3 +381,35 @@ def test_proportion_ci_without_users_is_uninformative():
 def test_proportion_ci_rejects_more_successes_than_trials():
     with pytest.raises(ValueError, match="successes"):
         proportion_ci(5, 4)
+
+
+# --- Benjamini-Hochberg: GrowthBook's adjustPValuesBenjaminiHochberg ------------------------
+# BH lives in packages/shared/src/experiments/experiments.ts (not in gbstats' Python);
+# the numbers are its tests' in packages/shared/test/experiments.test.ts.
+
+
+def test_benjamini_hochberg_matches_growthbook():
+    # describe("pvalue correction method") it("does BH procedure correctly"), 8 decimals:
+    # [0.898, 0.138, 0.007, 0.964, 0.538, 0.006, 0.138] -> sorted by p descending
+    # [0.964 (#3), 0.964 (#0), 0.7532 (#4), 0.2415 (#1), 0.2415 (#6), 0.0245 (#2), 0.0245 (#5)].
+    adjusted = benjamini_hochberg_adjust([0.898, 0.138, 0.007, 0.964, 0.538, 0.006, 0.138])
+    assert [round(p, 8) for p in adjusted] == [0.964, 0.2415, 0.0245, 0.964, 0.7532, 0.0245, 0.2415]
+
+
+def test_benjamini_hochberg_on_results_matches_growthbook():
+    # describe("pvalue correction on results") it("pvals and CIs adjusted in place"):
+    # pValue 0.025 and 0.03 -> pValueAdjusted 0.03 and 0.03 under "benjamini-hochberg".
+    assert benjamini_hochberg_adjust([0.025, 0.03]) == pytest.approx([0.03, 0.03])
+
+
+def test_benjamini_hochberg_is_never_stricter_than_holm():
+    raw = [0.01, 0.04, 0.03, 0.005, 0.55, 0.6]
+    assert all(
+        bh <= holm
+        for bh, holm in zip(benjamini_hochberg_adjust(raw), holm_adjust(raw), strict=True)
+    )
+
+
+def test_benjamini_hochberg_refuses_p_values_outside_zero_one():
+    with pytest.raises(ValueError, match="p-values"):
+        benjamini_hochberg_adjust([0.2, float("nan")])

@@ -50,6 +50,11 @@ from functools import cache
 from urllib.parse import urlsplit
 
 import phonenumbers
+from detect_secrets.filters.heuristic import (
+    is_indirect_reference,
+    is_prefixed_with_dollar_sign,
+    is_templated_secret,
+)
 from detect_secrets.plugins.artifactory import ArtifactoryDetector
 from detect_secrets.plugins.aws import AWSKeyDetector
 from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
@@ -61,6 +66,7 @@ from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
 from detect_secrets.plugins.ibm_cloud_iam import IbmCloudIamDetector
 from detect_secrets.plugins.ibm_cos_hmac import IbmCosHmacDetector
 from detect_secrets.plugins.jwt import JwtTokenDetector
+from detect_secrets.plugins.keyword import DENYLIST as KEYWORD_DENYLIST
 from detect_secrets.plugins.mailchimp import MailchimpDetector
 from detect_secrets.plugins.npm import NpmDetector
 from detect_secrets.plugins.openai import OpenAIDetector
@@ -74,10 +80,20 @@ from detect_secrets.plugins.stripe import StripeDetector
 from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 from detect_secrets.plugins.twilio import TwilioKeyDetector
 from phonenumbers import PhoneMetadata
-from stdnum import iban, luhn
+from stdnum import iban, isbn, luhn
+from stdnum.br import cpf
+from stdnum.de import idnr
+from stdnum.es import dni, nie
+from stdnum.fr import nir
+from stdnum.gb import nhs
+from stdnum.in_ import aadhaar, pan
+from stdnum.it import codicefiscale
+from stdnum.jp import in_ as mynumber
+from stdnum.nl import bsn
+from stdnum.us import ssn
 
 # Stored with every export: bump it whenever a rule below changes what gets redacted.
-REDACTION_VERSION = "1"
+REDACTION_VERSION = "2"
 
 
 class Kind(StrEnum):
@@ -85,6 +101,7 @@ class Kind(StrEnum):
     SECRET = "SECRET"
     EMAIL = "EMAIL"
     IBAN = "IBAN"
+    NATIONAL_ID = "NATIONAL_ID"
     CARD = "CARD"
     IP = "IP"
     PHONE = "PHONE"
@@ -188,8 +205,12 @@ _EXTRA_SECRETS: tuple[re.Pattern[str], ...] = (
     re.compile(r"github_pat_[A-Za-z0-9_]{22,}"),  # GitHub fine-grained PAT
     re.compile(r"AIza[0-9A-Za-z_-]{35}"),  # Google API key
     re.compile(r"hf_[A-Za-z0-9]{30,}"),  # Hugging Face token
-    # AWSKeyDetector wants the secret access key in quotes; .env pastes have none.
-    re.compile(r"(?i:aws)\w{0,30}[=:]\s*([0-9A-Za-z/+]{40})(?![0-9A-Za-z/+])"),
+    # StripeDetector knows live secret/restricted keys only, not test keys or webhook secrets.
+    re.compile(r"(?:sk|rk)_test_[0-9A-Za-z]{24,}"),
+    re.compile(r"whsec_[A-Za-z0-9+/=]{24,}"),
+    # AWSKeyDetector wants the secret access key in quotes; .env pastes and the shared
+    # credentials file ("aws_secret_access_key = ...") have none, and may space the "=".
+    re.compile(r"(?i:aws)\w{0,30}[\"']?\s*[=:]\s*[\"']?([0-9A-Za-z/+]{40})(?![0-9A-Za-z/+])"),
 )
 
 # Cheap gate per line. Every plugin above needs either a 20+ character token or one of the
@@ -272,6 +293,54 @@ def _secret_spans(line: str) -> list[Span]:
     return _merge(spans)
 
 
+# Values assigned to secret-sounding names: "password: x", "DB_PASSWORD=x", "pwd = 'x'",
+# '"password": "x"'. The names are detect-secrets' Keyword plugin list (English and Spanish)
+# plus the same word in the corpus's other languages; its filters for code that only
+# refers to a secret are applied. Not its regexes: they want a value starting with a letter
+# or digit ("password: #45^E4gc" slips through) and run an unquoted value to the end of the
+# line; here an unquoted value ends at the first space.
+_SECRET_NAMES = "|".join(
+    (*KEYWORD_DENYLIST, "passwort", "kennwort", "mot de passe", "senha", "wachtwoord", "パスワード")
+)
+_ASSIGNMENT = re.compile(
+    # No leading [\w-]*: it makes every word a backtracking start. Only the suffix of the
+    # name matters (see _DESCRIBES_A_SECRET).
+    rf"((?:{_SECRET_NAMES})[\w-]*)[\]'\"]{{0,2}}[ \t]*(?::=|[:=\uff1a])[ \t]*"
+    r"(?:([\"'`])(?P<quoted>[^\n]+?)\2|(?P<bare>[^\s\"'`]+))",
+    re.IGNORECASE,
+)
+# Names that hold something about a secret, not the secret: secret_name = "prod/db".
+_DESCRIBES_A_SECRET = re.compile(
+    r"_(?:name|id|file|path|type|field|len|length|hash|policy|reset|url)\Z", re.I
+)
+# A dotted name is a reference to where the secret lives: api_key = settings.API_KEY.
+_REFERENCE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\Z")
+_SHORTEST_SECRET = 6  # "str)" in "def f(password: str)" is code, not a password
+
+
+def _assignment_spans(line: str) -> list[Span]:
+    spans: list[Span] = []
+    for match in _ASSIGNMENT.finditer(line):
+        if _DESCRIBES_A_SECRET.search(match.group(1)):
+            continue
+        group = "quoted" if match.group("quoted") is not None else "bare"
+        start, end = match.span(group)
+        value = match.group(group)
+        if group == "bare":
+            value = value.rstrip(".,;")  # sentence punctuation
+            end = start + len(value)
+        if (
+            len(value) < _SHORTEST_SECRET
+            or is_templated_secret(value)
+            or is_prefixed_with_dollar_sign(value)
+            or _REFERENCE.match(value)
+            or is_indirect_reference(line[match.start() :])
+        ):
+            continue
+        spans.append((start, end))
+    return spans
+
+
 def _redact_secrets(text: str, region: str) -> tuple[str, int]:
     count = 0
     if "PRIVATE KEY" in text or "PuTTY-User-Key-File" in text:
@@ -280,8 +349,13 @@ def _redact_secrets(text: str, region: str) -> tuple[str, int]:
         )
     lines: list[str] = []
     for line in text.splitlines(keepends=True):
+        spans: list[Span] = []
         if _SECRET_CANDIDATE.search(line):
-            line, found = _replace_spans(line, _secret_spans(line), Kind.SECRET)
+            spans.extend(_secret_spans(line))
+        if (":" in line or "=" in line or "\uff1a" in line) and _ASSIGNMENT.search(line):
+            spans.extend(_assignment_spans(line))
+        if spans:
+            line, found = _replace_spans(line, _merge(spans), Kind.SECRET)
             count += found
         lines.append(line)
     return "".join(lines), count
@@ -294,17 +368,31 @@ def _redact_secrets(text: str, region: str) -> tuple[str, int]:
 _EMAIL = re.compile(r"(?<![\w.%+\-])[\w.%+\-]+@[\w.\-]+\.[^\W\d_]{2,}")
 
 
+# "jane (at) example (dot) com", "jane[at]example.com", "jane {at} mail {dot} co {dot} uk".
+_OBFUSCATED_AT = r"\s*[(\[{]\s*(?i:at)\s*[)\]}]\s*"
+_OBFUSCATED_DOT = r"(?:\.|\s*[(\[{]\s*(?i:dot)\s*[)\]}]\s*)"
+_OBFUSCATED_EMAIL = re.compile(
+    rf"(?<![A-Za-z0-9.%+\-])[A-Za-z0-9._%+\-]+{_OBFUSCATED_AT}[A-Za-z0-9\-]+"
+    rf"(?:{_OBFUSCATED_DOT}[A-Za-z0-9\-]+)*{_OBFUSCATED_DOT}[A-Za-z]{{2,}}(?![A-Za-z0-9])"
+)
+_OBFUSCATION_GATE = re.compile(r"[(\[{]\s*(?i:at)\s*[)\]}]")
+
+
 def _redact_emails(text: str, region: str) -> tuple[str, int]:
-    if "@" not in text:
-        return text, 0
-    return _EMAIL.subn(Kind.EMAIL.placeholder, text)
+    count = 0
+    if "@" in text:
+        text, count = _EMAIL.subn(Kind.EMAIL.placeholder, text)
+    if _OBFUSCATION_GATE.search(text):
+        text, found = _OBFUSCATED_EMAIL.subn(Kind.EMAIL.placeholder, text)
+        count += found
+    return text, count
 
 
 # --- IBAN -----------------------------------------------------------------------------
 
-_IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}")
+_IBAN_CANDIDATE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
 _IBAN_START = re.compile(r"[A-Za-z]{2}[0-9]{2}")
-_CHUNK = re.compile(r"\S+")
+_CHUNK = re.compile(r"[^\s\-]+")
 _IBAN_MIN_LENGTH = 15  # Norway; the longest (Saint Lucia, 32) fits the candidate regex.
 
 
@@ -317,7 +405,7 @@ def _iban_spans(candidate: str) -> list[Span]:
         if _IBAN_START.match(candidate, chunks[i][0]):
             for j in range(len(chunks), i, -1):
                 start, end = chunks[i][0], chunks[j - 1][1]
-                compact = candidate[start:end].replace(" ", "")
+                compact = candidate[start:end].replace(" ", "").replace("-", "")
                 if len(compact) >= _IBAN_MIN_LENGTH and iban.is_valid(compact):
                     spans.append((start, end))
                     i = j - 1
@@ -334,10 +422,133 @@ def _redact_ibans(text: str, region: str) -> tuple[str, int]:
     return _replace_spans(text, spans, Kind.IBAN)
 
 
+# --- National identifiers -------------------------------------------------------------
+
+# Candidates are found by shape and kept only if python-stdnum validates them. A shape with
+# letters or separators (123-45-6789, AB 12 34 56 C, 123.456.789-09) is rare in other text,
+# so it counts anywhere. A bare run of digits is an order number as often as an ID, so it
+# counts only in the owner's country and next to a word naming the ID ("BSN 123456782").
+_NEAR = 48  # characters either side searched for the naming word
+
+
+@dataclass(frozen=True)
+class _NationalId:
+    pattern: re.Pattern[str]
+    is_valid: Callable[[str], bool]
+    regions: frozenset[str] = frozenset()  # empty: any region
+    context: re.Pattern[str] | None = None  # a naming word must be near
+
+
+def _id(shape: str) -> re.Pattern[str]:
+    # Not glued to a letter, a digit, or a separator followed by one: "v1-123-45-6789".
+    return re.compile(
+        rf"(?<![A-Za-z0-9])(?<![A-Za-z0-9][.\-]){shape}(?![A-Za-z0-9]|[.\-][A-Za-z0-9])"
+    )
+
+
+# HMRC allocates no check digit; the prefix rules are the whole validation.
+_NINO_BAD_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
+
+
+def _is_nino(value: str) -> bool:
+    compact = value.replace(" ", "").upper()
+    return (
+        compact[0] not in "DFIQUV"
+        and compact[1] not in "DFIOQUV"
+        and compact[:2] not in _NINO_BAD_PREFIXES
+        and compact[-1] in "ABCD"
+    )
+
+
+def _words(*words: str) -> re.Pattern[str]:
+    return re.compile("|".join(words), re.I)
+
+
+_NATIONAL_IDS: tuple[_NationalId, ...] = (
+    # US Social Security number
+    _NationalId(_id(r"[0-9]{3}([- ])[0-9]{2}\1[0-9]{4}"), ssn.is_valid),
+    _NationalId(
+        _id(r"[0-9]{9}"), ssn.is_valid, frozenset({"US"}), _words("ssn", "social security")
+    ),
+    # UK National Insurance number; NHS number
+    _NationalId(_id(r"[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]"), _is_nino),
+    _NationalId(_id(r"[0-9]{3}([- ])[0-9]{3}\1[0-9]{4}"), nhs.is_valid, frozenset({"GB"})),
+    _NationalId(_id(r"[0-9]{10}"), nhs.is_valid, frozenset({"GB"}), _words("nhs")),
+    # German tax id (Steuer-IdNr)
+    _NationalId(_id(r"[0-9]{2} [0-9]{3} [0-9]{3} [0-9]{3}"), idnr.is_valid, frozenset({"DE"})),
+    _NationalId(
+        _id(r"[0-9]{11}"),
+        idnr.is_valid,
+        frozenset({"DE"}),
+        _words("steuer", "identifikationsnummer", "idnr", "tax id"),
+    ),
+    # French social security number (NIR); the 2A/2B Corsican forms included
+    _NationalId(
+        _id(r"[12] ?[0-9]{2} ?[0-9]{2} ?(?:[0-9]{2}|2[AB]) ?[0-9]{3} ?[0-9]{3} ?[0-9]{2}"),
+        nir.is_valid,
+        context=None,
+    ),
+    # Spanish DNI and NIE
+    _NationalId(_id(r"[0-9]{8}-?[A-Za-z]"), dni.is_valid),
+    _NationalId(_id(r"[XYZxyz]-?[0-9]{7}-?[A-Za-z]"), nie.is_valid),
+    # Italian codice fiscale (omocodia letters may stand in for digits)
+    _NationalId(
+        _id(r"[A-Za-z]{6}[0-9LMNP-V]{2}[A-Za-z][0-9LMNP-V]{2}[A-Za-z][0-9LMNP-V]{3}[A-Za-z]"),
+        codicefiscale.is_valid,
+    ),
+    # Dutch BSN
+    _NationalId(_id(r"[0-9]{4}\.[0-9]{2}\.[0-9]{3}"), bsn.is_valid, frozenset({"NL"})),
+    _NationalId(
+        _id(r"[0-9]{9}"), bsn.is_valid, frozenset({"NL"}), _words("bsn", "burgerservice", "sofi")
+    ),
+    # Brazilian CPF
+    _NationalId(_id(r"[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}"), cpf.is_valid),
+    _NationalId(_id(r"[0-9]{11}"), cpf.is_valid, frozenset({"BR"}), _words("cpf")),
+    # Japanese Individual Number (My Number)
+    _NationalId(_id(r"[0-9]{4} [0-9]{4} [0-9]{4}"), mynumber.is_valid, frozenset({"JP"})),
+    _NationalId(
+        _id(r"[0-9]{12}"),
+        mynumber.is_valid,
+        frozenset({"JP"}),
+        _words("マイナンバー", "個人番号", "my ?number"),
+    ),
+    # Indian Aadhaar and PAN
+    _NationalId(_id(r"[2-9][0-9]{3} [0-9]{4} [0-9]{4}"), aadhaar.is_valid, frozenset({"IN"})),
+    _NationalId(
+        _id(r"[2-9][0-9]{11}"), aadhaar.is_valid, frozenset({"IN"}), _words("aadhaa?r", "uid")
+    ),
+    _NationalId(_id(r"[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]"), pan.is_valid, frozenset({"IN"})),
+)
+
+
+_TWO_DIGITS = re.compile(r"[0-9]{2}")
+
+
+@cache
+def _national_ids_for(region: str) -> tuple[_NationalId, ...]:
+    return tuple(rule for rule in _NATIONAL_IDS if not rule.regions or region in rule.regions)
+
+
+def _redact_national_ids(text: str, region: str) -> tuple[str, int]:
+    if not _TWO_DIGITS.search(text):  # every identifier above has two digits in a row
+        return text, 0
+    spans: list[Span] = []
+    for rule in _national_ids_for(region.upper()):
+        for match in rule.pattern.finditer(text):
+            if rule.context is not None and not rule.context.search(
+                text, max(0, match.start() - _NEAR), match.end() + _NEAR
+            ):
+                continue
+            if rule.is_valid(match.group()):
+                spans.append(match.span())
+    return _replace_spans(text, _merge(spans), Kind.NATIONAL_ID)
+
+
 # --- Payment cards --------------------------------------------------------------------
 
-# At least 12 digits with single space/dash separators; "+" in front means phone number.
-_CARD_CANDIDATE = re.compile(r"(?<![0-9+])[0-9](?:[ \-]?[0-9]){11,}")
+# At least 12 digits with single space/dash/dot separators; "+" in front means phone number.
+# A dotted quad has 1-3 digit groups, which the card grouping rule below turns down.
+_CARD_CANDIDATE = re.compile(r"(?<![0-9+])[0-9](?:[ \-.]?[0-9]){11,}")
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -396,11 +607,12 @@ def _redact_cards(text: str, region: str) -> tuple[str, int]:
 
 # Not glued to a word or a dot-number on either side ("v2.10.4.1", "1.2.3.4.5", "1.2.3.4rc1")
 # and no pre-release suffix ("1.2.3.4-beta"): those are versions.
-_IPV4 = re.compile(r"(?<![\w.])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?!\.?\w|-[A-Za-z])")
+# Boundaries are ASCII word characters: Japanese text runs straight into an address.
+_IPV4 = re.compile(r"(?<![A-Za-z0-9_.])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?!\.?[A-Za-z0-9_]|-[A-Za-z])")
 _IPV6 = re.compile(
-    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}"
+    r"(?<![A-Za-z0-9_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}"
     r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f]{1,4})?"
-    r"(?:%[\w.]+)?(?![\w:]|\.\d)"
+    r"(?:%[A-Za-z0-9_.]+)?(?![A-Za-z0-9_:]|\.\d)"
 )
 _VERSION_CONTEXT = re.compile(r"\b(?:version|ver\.?|release|build|firmware)\s*[:#]?\s*\Z", re.I)
 
@@ -496,11 +708,28 @@ def _enough_digits_for_phone(region: str) -> re.Pattern[str]:
     return re.compile(rf"(?:\D*\d){{{shortest}}}")
 
 
+# What the matcher at VALID reads as a number but people write for something else (the
+# corpus's clean set): dates ("06.03.2002"), year-led references ("Invoice 2024-000123")
+# and hyphenated ISBNs ("0-259-78907-0").
+_DATE_OR_REFERENCE = re.compile(
+    r"[0-9]{1,2}([./-])[0-9]{1,2}\1(?:19|20)?[0-9]{2}|(?:19|20)[0-9]{2}[-/.][0-9]+"
+)
+
+
+def _is_phone(raw: str) -> bool:
+    if _DATE_OR_REFERENCE.fullmatch(raw):
+        return False
+    # Any ten digits pass the ISBN-10 check one time in eleven: only the hyphenated
+    # ISBN shape (four or five groups) says ISBN.
+    return not (raw.count("-") in (3, 4) and isbn.is_valid(raw))
+
+
 def _redact_phones(text: str, region: str) -> tuple[str, int]:
     if not _enough_digits_for_phone(region).match(text):
         return text, 0
     matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID)
-    return _replace_spans(text, [(m.start, m.end) for m in matcher], Kind.PHONE)
+    spans = [(m.start, m.end) for m in matcher if _is_phone(m.raw_string)]
+    return _replace_spans(text, spans, Kind.PHONE)
 
 
 # --- Pipeline -------------------------------------------------------------------------
@@ -511,13 +740,16 @@ def _redact_phones(text: str, region: str) -> tuple[str, int]:
 #    card/IP/phone steps would otherwise chew into pieces, leaving key material behind.
 # 3. Email before the number steps: "4155550132@txt.example.com" is an address.
 # 4. IBAN before card and phone: an IBAN's digits contain Luhn-valid and phone-like runs.
-# 5. Card before phone: the phone matcher happily eats parts of a card number.
-# 6. IP before phone: the dotted quads are cheap to pin down; the matcher is not.
+# 5. National ids before card and phone: an Aadhaar or NIR can pass Luhn, a CPF or an SSN
+#    can read as a phone number; the id's own check digits say more.
+# 6. Card before phone: the phone matcher happily eats parts of a card number.
+# 7. IP before phone: the dotted quads are cheap to pin down; the matcher is not.
 _STEPS: tuple[tuple[Kind, Callable[[str, str], tuple[str, int]]], ...] = (
     (Kind.URL_WITH_CREDENTIALS, _redact_urls_with_credentials),
     (Kind.SECRET, _redact_secrets),
     (Kind.EMAIL, _redact_emails),
     (Kind.IBAN, _redact_ibans),
+    (Kind.NATIONAL_ID, _redact_national_ids),
     (Kind.CARD, _redact_cards),
     (Kind.IP, _redact_ips),
     (Kind.PHONE, _redact_phones),

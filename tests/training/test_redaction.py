@@ -94,7 +94,7 @@ NEAR_MISSES = [
 
 
 def test_redaction_version_is_a_string_for_export_metadata() -> None:
-    assert REDACTION_VERSION == "1"
+    assert REDACTION_VERSION == "2"
 
 
 @pytest.mark.parametrize(("value", "placeholder"), POSITIVES)

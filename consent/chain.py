@@ -57,6 +57,12 @@ def record_hash_compute(record: ConsentRecord, previous_hash: str | None) -> str
     return hashlib.sha256(record_hash_material(record, previous_hash)).hexdigest()
 
 
+# What a break reports; tests and the verification commands name them.
+CHAIN_STARTS = "chain has {count} starting records"
+PREVIOUS_MISSING = "previous record is missing"
+HASH_MISMATCH = "record_hash does not match its content"
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     record_id: str
@@ -74,17 +80,13 @@ def chain_verify_user(records: list[ConsentRecord]) -> list[ChainBreak]:
     starts = [r for r in records if r.previous_id is None]
     if len(starts) != 1 and records:
         for r in starts or records[:1]:
-            breaks.append(
-                ChainBreak(str(r.pk), r.user_id, f"chain has {len(starts)} starting records")
-            )
+            breaks.append(ChainBreak(str(r.pk), r.user_id, CHAIN_STARTS.format(count=len(starts))))
     for record in records:
         previous = by_id.get(record.previous_id) if record.previous_id else None
         if record.previous_id and previous is None:
-            breaks.append(ChainBreak(str(record.pk), record.user_id, "previous record is missing"))
+            breaks.append(ChainBreak(str(record.pk), record.user_id, PREVIOUS_MISSING))
             continue
         expected = record_hash_compute(record, previous.record_hash if previous else None)
         if expected != record.record_hash:
-            breaks.append(
-                ChainBreak(str(record.pk), record.user_id, "record_hash does not match its content")
-            )
+            breaks.append(ChainBreak(str(record.pk), record.user_id, HASH_MISMATCH))
     return breaks

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent import errors
-from consent.models import ConsentRecord, NoticeDeferral, Policy
+from consent.models import ConsentRecord, ModalVariant, NoticeDeferral, Policy
 from consent.services import FORM_SALT
 
 from .conftest import TOKEN_RE, form_token
@@ -146,14 +146,25 @@ def _waiting_on_a_lock(pid: int) -> bool:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded designs
+@pytest.mark.django_db(transaction=True)
 def test_a_policy_published_while_a_decision_waits_for_the_users_lock_is_the_one_checked(
-    existing_user, policy, use_variant
+    existing_user, policy
 ):
     """The check is made after the lock is granted, against the database, not before it."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: row locks between real connections")
-    use_variant("two_buttons")
+    # Transactional tests run after a flush: the seeded designs may be gone, so bring one.
+    ModalVariant.objects.filter(is_default=True).update(is_default=False)
+    ModalVariant.objects.create(
+        key="concurrency-two-buttons",
+        name="Two buttons",
+        layout="two_buttons",
+        headline="May we use your chats to train our models?",
+        body="Your choice.",
+        accept_label="Allow",
+        decline_label="Don't allow",
+        is_default=True,
+    )
     client = Client()
     client.force_login(existing_user)
     token = form_token(client)  # rendered, and memoised, under the first policy

@@ -76,6 +76,7 @@ URL_MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "conversations:new":                        ("GET",  (302, 200, 200, 303, 200, 200, 200, 302)),
     "conversations:detail":                     ("GET",  (302, 200, 404, 303, 404, 404, 404, 302)),
     "conversations:post":                       ("POST", (302, 200, 404, 303, 404, 404, 404, 302)),
+    "conversations:reply":                      ("POST", (302, 303, 404, 303, 404, 404, 404, 302)),
     "conversations:delete":                     ("GET",  (302, 200, 404, 303, 404, 404, 404, 302)),
     "consent:decide":                           ("GET",  (302, 302, 302, 200, 302, 302, 302, 302)),
     "consent:defer":                            ("POST", (302, 400, 400, 400, 400, 400, 400, 302)),

@@ -5,12 +5,16 @@ scanning does not flag this file.
 """
 
 import dataclasses
+import importlib.util
 import re
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.redaction import STRUCTURED, Score, load_corpus, score, span_leaked
 from training.redaction import REDACTION_VERSION, RedactionResult, redact, redact_text
 
 AWS_ACCESS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
@@ -340,3 +344,153 @@ def test_redaction_is_idempotent_on_arbitrary_text(text: str) -> None:
 )
 def test_planted_email_never_survives(parts: list[str]) -> None:
     assert "jane@example.com" not in redact_text(" ".join(parts))
+
+
+# --- The labelled corpus (tests/data/redaction_corpus.jsonl) ------------------------------
+# Quality gates, not timing: bench/redaction.py prints the same figures with throughput.
+
+ROOT = Path(__file__).resolve().parents[2]
+STRUCTURED_RECALL_FLOOR = 0.98
+CLEAN_KEPT_FLOOR = 0.97
+
+
+def _corpus_tool():
+    spec = importlib.util.spec_from_file_location(
+        "make_redaction_corpus", ROOT / "tools" / "make_redaction_corpus.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def corpus_score() -> Score:
+    return score(load_corpus(), lambda text, region: redact_text(text, default_region=region))
+
+
+def test_corpus_file_is_what_the_script_generates() -> None:
+    committed = (ROOT / "tests" / "data" / "redaction_corpus.jsonl").read_text(encoding="utf-8")
+
+    # If this fails: python tools/make_redaction_corpus.py, and commit the file.
+    assert _corpus_tool().render() == committed
+
+
+def test_corpus_covers_eight_locales_a_thousand_sensitive_and_300_clean_messages() -> None:
+    corpus = load_corpus()
+
+    assert len({m["locale"] for m in corpus}) >= 8
+    assert sum(m["kind"] == "sensitive" for m in corpus) >= 1000
+    assert sum(m["kind"] == "clean" for m in corpus) >= 300
+    assert all(m["text"][s["start"] : s["end"]] == s["value"] for m in corpus for s in m["spans"])
+
+
+@pytest.mark.parametrize("category", STRUCTURED)
+def test_structured_category_recall_on_the_corpus(corpus_score: Score, category: str) -> None:
+    leaked = [value for _, value, _ in corpus_score.misses.get(category, [])]
+
+    assert corpus_score.recall(category) >= STRUCTURED_RECALL_FLOOR, leaked
+
+
+def test_clean_look_alikes_survive_unchanged(corpus_score: Score) -> None:
+    changed = [(text, out) for _, text, out in corpus_score.misses.get("clean", [])]
+
+    assert corpus_score.clean_rate >= CLEAN_KEPT_FLOOR, changed
+
+
+def test_a_half_redacted_value_counts_as_a_leak() -> None:
+    message = {"text": "IBAN DE89 3704 0044 0532 0130 00", "spans": []}
+    span = {"start": 5, "end": 32, "value": "DE89 3704 0044 0532 0130 00"}
+    message["spans"].append(span)
+
+    assert span_leaked(message, span, "IBAN DE89 3704 [CARD]")
+    assert not span_leaked(message, span, "IBAN [IBAN]")
+
+
+# --- Named regressions: the misses listed in issue 14 -------------------------------------
+
+SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"
+STRIPE_WEBHOOK_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def test_us_ssn_is_removed() -> None:
+    assert redact_text("My SSN is 536-90-4399.") == "My SSN is [NATIONAL_ID]."
+
+
+def test_compact_ssn_needs_the_word_ssn_nearby() -> None:
+    assert redact_text("SSN 536904399 please") == "SSN [NATIONAL_ID] please"
+    assert redact_text("Order 536904399 shipped") == "Order 536904399 shipped"
+
+
+def test_aws_credentials_file_line_with_spaces_around_equals() -> None:
+    line = f"aws_secret_access_key = {SECRET_ACCESS_KEY}"
+
+    assert redact_text(line) == "aws_secret_access_key = [SECRET]"
+
+
+@pytest.mark.parametrize(
+    ("number", "region"),
+    [
+        pytest.param("020 7946 0958", "GB", id="london"),
+        pytest.param("0151 23456789", "DE", id="german-mobile"),
+        pytest.param("06 12 34 56 78", "FR", id="french-mobile"),
+    ],
+)
+def test_national_phone_format_in_the_owners_region(number: str, region: str) -> None:
+    assert redact_text(f"Call me on {number}.", default_region=region) == "Call me on [PHONE]."
+
+
+def test_card_written_with_dots() -> None:
+    assert redact_text("Card 4111.1111.1111.1111 expired") == "Card [CARD] expired"
+
+
+def test_dashed_iban() -> None:
+    assert redact_text("IBAN DE89-3704-0044-0532-0130-00 ok") == "IBAN [IBAN] ok"
+
+
+def test_stripe_webhook_secret() -> None:
+    assert redact_text(f"STRIPE_WEBHOOK_SECRET={STRIPE_WEBHOOK_SECRET}") == (
+        "STRIPE_WEBHOOK_SECRET=[SECRET]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        pytest.param("password: #45^E4gc$1", "password: [SECRET]", id="yaml-colon"),
+        pytest.param("DB_PASSWORD=hunter2hunter2", "DB_PASSWORD=[SECRET]", id="env"),
+        pytest.param("pwd = 'c0rrect-h0rse'", "pwd = '[SECRET]'", id="quoted"),
+        pytest.param("mein Passwort: Sommer2024!", "mein Passwort: [SECRET]", id="german"),
+    ],
+)
+def test_password_assignment(line: str, expected: str) -> None:
+    assert redact_text(line) == expected
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param('password = os.environ["DB_PASSWORD"]', id="indirect"),
+        pytest.param("DB_PASSWORD=${DB_PASSWORD}", id="templated"),
+        pytest.param("api_key = settings.STRIPE_API_KEY", id="dotted-reference"),
+        pytest.param("def check_password(raw_password: str) -> bool:", id="annotation"),
+        pytest.param('secret_name = "prod/db"', id="name-of-a-secret"),
+    ],
+)
+def test_code_that_only_refers_to_a_secret_survives(code: str) -> None:
+    assert redact_text(code) == code
+
+
+def test_invoice_number_is_not_a_phone_number() -> None:
+    assert redact_text("Invoice 2024-000123 is overdue") == "Invoice 2024-000123 is overdue"
+
+
+def test_obfuscated_email() -> None:
+    assert redact_text("write to jane (at) example (dot) com") == "write to [EMAIL]"
+
+
+def test_names_and_street_addresses_are_not_removed() -> None:
+    # Documented in the consent dialog's "Learn more": no name or address detection.
+    text = "I'm Jane Doe, 12 Baker Street."
+
+    assert redact_text(text) == text

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "ninja",
     "api",
     "evidence",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -315,7 +316,31 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consent.tasks.verify_evidence",
         "schedule": crontab(hour=4, minute=10),
     },
+    # Relay outbox events to webhook subscribers and retry due deliveries: a broker outage
+    # or a lost enqueue delays delivery by at most this minute, never loses it.
+    "webhooks-sweep": {
+        "task": "webhooks.tasks.webhooks_sweep",
+        "schedule": crontab(minute="*"),
+    },
 }
+
+# Webhooks (webhooks app, Standard Webhooks): the key that encrypts the subscribers' signing
+# secrets (Fernet, derived from SECRET_KEY when empty), the key of the users' pseudonyms in
+# events, retries (exponential backoff with jitter, capped), the dead-letter window, how long
+# a subscriber may fail before it is paused, and whether endpoints may resolve to private,
+# loopback or link-local addresses (only for a local receiver: production keeps it False).
+WEBHOOKS_SECRET_KEY = env("WEBHOOKS_SECRET_KEY", default="")
+WEBHOOKS_PSEUDONYM_KEY = env("WEBHOOKS_PSEUDONYM_KEY", default="")
+WEBHOOKS_RETRY_BASE_SECONDS = env.float("WEBHOOKS_RETRY_BASE_SECONDS", default=5)
+WEBHOOKS_RETRY_MAX_SECONDS = env.float("WEBHOOKS_RETRY_MAX_SECONDS", default=3600)
+WEBHOOKS_DEAD_LETTER_AFTER_HOURS = env.float("WEBHOOKS_DEAD_LETTER_AFTER_HOURS", default=72)
+WEBHOOKS_PAUSE_AFTER_HOURS = env.float("WEBHOOKS_PAUSE_AFTER_HOURS", default=72)
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3)
+WEBHOOKS_READ_TIMEOUT_SECONDS = env.float("WEBHOOKS_READ_TIMEOUT_SECONDS", default=5)
+# A worker holds the deliveries it took for this long; a killed worker's run out then.
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=300)
+WEBHOOKS_BATCH_SIZE = env.int("WEBHOOKS_BATCH_SIZE", default=200)
 
 # LOG_FORMAT=json writes one JSON object per line (config.logging.JsonFormatter) for a log
 # pipeline. Either way the handler scrubs IP and email addresses from every message: the

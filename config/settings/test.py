@@ -44,6 +44,8 @@ LOGGING = {
     "root": {"handlers": ["null"], "level": "WARNING"},
 }
 WHITENOISE_AUTOREFRESH = True
+# Tests deliver webhooks to a receiver on 127.0.0.1; the SSRF tests turn this off.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
 # Process memory, never a Redis that REDIS_URL/CACHE_URL may point at: tests clear the cache.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

@@ -1,0 +1,91 @@
+import threading
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+
+import pytest
+from standardwebhooks import Webhook
+
+from tools.webhook_receiver import Inbox, handler_for
+from webhooks.models import EventType
+from webhooks.services import subscriber_create
+
+
+@dataclass
+class Receiver:
+    """A local receiver (the documented one's handler) whose answer a test can change."""
+
+    url: str
+    inbox: Inbox
+    requests: list = field(default_factory=list)  # (headers, body) of every POST
+    answer: tuple | None = None  # (status, headers, body) to answer instead of handling
+
+
+def _receiver_handler(webhook: Webhook, receiver: Receiver):
+    base = handler_for(webhook, receiver.inbox)
+
+    class Handler(base):
+        def do_POST(self):
+            if receiver.answer is None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                receiver.requests.append((dict(self.headers.items()), body))
+                stream, self.rfile = self.rfile, _Replay(body)
+                try:
+                    return super().do_POST()
+                finally:
+                    self.rfile = stream
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, headers, body = receiver.answer
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+class _Replay:
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def read(self, n=-1):
+        return self.body
+
+
+@pytest.fixture
+def start_receiver():
+    servers = []
+
+    def start(secret: str) -> Receiver:
+        receiver = Receiver(url="", inbox=Inbox(None, quiet=True))
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _receiver_handler(Webhook(secret), receiver))
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        receiver.url = f"http://127.0.0.1:{server.server_port}/hooks"
+        return receiver
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def subscribed(db, start_receiver):
+    """A subscriber to every event type and its running receiver."""
+
+    def make(name: str = "warehouse", event_types=None):
+        from webhooks.models import Subscriber
+
+        subscriber, secret = subscriber_create(
+            name=name, url="http://127.0.0.1:9/placeholder", event_types=event_types or EventType.values
+        )
+        receiver = start_receiver(secret)
+        Subscriber.objects.filter(pk=subscriber.pk).update(url=receiver.url)
+        subscriber.refresh_from_db()
+        return subscriber, secret, receiver
+
+    return make

@@ -21,7 +21,7 @@ from consent.selectors import current_policy
 from . import rules
 from .models import Conversation, Message, Role
 from .safety import conversation_safety_classify_enqueue
-from .signals import owner_delete_held
+from .signals import owner_delete_held, owner_deleted
 
 logger = logging.getLogger(__name__)
 
@@ -185,9 +185,12 @@ def conversation_delete(*, conversation: Conversation) -> None:
     retention's (``retention.receivers`` answers ``owner_delete_held``).
     """
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    now = timezone.now()
+    owner_deleted.send(
+        sender=Conversation, conversation_id=locked.pk, user_id=locked.user_id, deleted_at=now
+    )
     responses = owner_delete_held.send(sender=Conversation, conversation=locked)
     if any(held for _, held in responses):
-        now = timezone.now()
         locked.deleted_by_user_at = now
         locked.retain_until = now
         locked.save(update_fields=["deleted_by_user_at", "retain_until"])

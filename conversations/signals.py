@@ -10,3 +10,8 @@ from django.dispatch import Signal
 # removes it. A receiver answers True to keep the rows: a legal hold outranks the owner's
 # delete (retention.receivers).
 owner_delete_held = Signal()
+
+# Sent by ``conversation_delete`` with ``conversation_id``, ``user_id`` and ``deleted_at``,
+# inside the deleting transaction, for every delete by the owner (held or not). Training
+# remembers when a conversation it used was withdrawn (training.receivers).
+owner_deleted = Signal()

@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class TrainingConfig(AppConfig):
     name = "training"
     verbose_name = "Training"
+
+    def ready(self) -> None:
+        # Connects the signal receivers (imported for that side effect).
+        from . import receivers  # noqa: F401

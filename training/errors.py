@@ -12,6 +12,19 @@ FILE_BELONGS_TO_SNAPSHOT = (
     "That file is the record of an earlier training snapshot and is never overwritten. "
     "Choose another output path."
 )
+POLICY_CHANGED = (
+    "The data policy in effect changed while this snapshot was being exported, so it was "
+    "stopped and nothing was recorded. Start a new export: it will follow the new policy."
+)
+EXPORT_KEY_SPENT = (
+    "An export with this snapshot key failed earlier; a key names one attempt at one "
+    "snapshot. Start the export again with another key."
+)
+UNKNOWN_SNAPSHOT = "There is no finished snapshot with this key. Check the key in admin."
+INVALID_CURSOR = (
+    "This cursor was not issued for this snapshot's withdrawals. Start again without "
+    "'since', or pass the cursor exactly as the last page returned it."
+)
 WRONG_PASSWORD = "That password is not right. Enter your current password to delete your account."
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from consent.models import Policy
 from consent.selectors import current_policy
 from conversations.models import Conversation
 from conversations.rules import covered_q
@@ -14,16 +15,23 @@ from conversations.rules import covered_q
 from .models import TrainingUse
 
 
-def eligible_conversations(*, now: datetime) -> QuerySet[Conversation]:
+def eligible_conversations(
+    *, now: datetime | None = None, policy: Policy | None = None
+) -> QuerySet[Conversation]:
     """Conversations a snapshot taken at ``now`` may include (DESIGN §4 rule 1).
 
     Covered under the current policy (``conversations.rules.covered_q``: the owner is
     opted in and the last activity fell in that same unbroken opt-in run), not deleted,
     and its owner not pseudonymised. A conversation from before the opt-in, or covered by
     an earlier run that an opt-out broke, stays out until it is reopened.
+
+    ``policy`` is the current policy when the caller already read it from the database
+    (an export checks the live policy, never this process's memo); else it is looked up.
     """
+    if policy is None:
+        policy = current_policy(now=now)
     return Conversation.objects.filter(
-        covered_q(policy=current_policy(now=now)),
+        covered_q(policy=policy),
         deleted_by_user_at__isnull=True,
         user__pseudonymised_at__isnull=True,
     )

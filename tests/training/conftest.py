@@ -88,3 +88,18 @@ def export(tmp_path, clock):
 
 def exported_ids(snapshot) -> set[int]:
     return set(snapshot.uses.values_list("conversation_id", flat=True))
+
+
+@pytest.fixture
+def export_storage_dir(settings, tmp_path):
+    """The export storage (TRAINING_EXPORT_STORAGE) as a fresh directory under tmp_path."""
+    directory = tmp_path / "exports"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "training_exports_test": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(directory)},
+        },
+    }
+    settings.TRAINING_EXPORT_STORAGE = "training_exports_test"
+    return directory

@@ -19,6 +19,12 @@ from training.models import TrainingSnapshot, TrainingUse
 from training.redaction import REDACTION_VERSION
 from training.selectors import training_uses_for
 from training.services import training_snapshot_export, user_pseudonym
+from training.storage import (
+    export_storage,
+    read_shard_lines,
+    snapshot_lines,
+    snapshot_manifest,
+)
 from training.tasks import export_training_snapshot
 
 from .conftest import exported_ids
@@ -29,7 +35,20 @@ EMAIL = "jane.doe@example.com"
 
 
 def lines(snapshot: TrainingSnapshot) -> list[dict]:
-    return [json.loads(line) for line in Path(snapshot.file_name).read_text().splitlines()]
+    return list(snapshot_lines(snapshot))
+
+
+def raw_lines(snapshot: TrainingSnapshot) -> list[bytes]:
+    storage = export_storage(snapshot.export.location)
+    return [
+        line
+        for shard in snapshot_manifest(snapshot)["shards"]
+        for line in read_shard_lines(storage, shard["file"])
+    ]
+
+
+def file_text(snapshot: TrainingSnapshot) -> str:
+    return json.dumps(lines(snapshot), ensure_ascii=False)
 
 
 @pytest.fixture
@@ -60,8 +79,7 @@ def test_an_email_in_a_message_never_reaches_the_file(alice, chat, export):
 
     snapshot = export()
 
-    content = Path(snapshot.file_name).read_text()
-    assert EMAIL not in content
+    assert EMAIL not in file_text(snapshot)
     [line] = lines(snapshot)
     assert line["messages"][0]["text"] == "Please write to [EMAIL] about it"
     # The demo assistant echoes the question: its copy is redacted too.
@@ -75,7 +93,7 @@ def test_phone_numbers_are_read_in_the_owners_country(alice, chat, export):
 
     snapshot = export()
 
-    assert "7946" not in Path(snapshot.file_name).read_text()
+    assert "7946" not in file_text(snapshot)
 
 
 def test_user_is_a_keyed_pseudonym_never_the_id_or_email(alice, chat, export):
@@ -96,7 +114,7 @@ def test_pseudonym_depends_on_the_training_pseudonym_key(settings):
     assert user_pseudonym(7) != first
 
 
-def test_snapshot_digest_is_the_digest_of_the_file_on_disk(alice, chat, export):
+def test_snapshot_digest_is_the_digest_of_the_manifest_on_disk(alice, chat, export):
     chat(alice)
     chat(alice)
 
@@ -106,19 +124,43 @@ def test_snapshot_digest_is_the_digest_of_the_file_on_disk(alice, chat, export):
     assert (snapshot.conversation_count, snapshot.message_count) == (2, 4)
 
 
-def test_no_temporary_file_is_left_next_to_the_snapshot(alice, chat, export, tmp_path):
+def test_manifest_lists_each_shard_with_its_digest_counts_policy_and_redaction_version(
+    alice, person, decide, chat, export
+):
+    bob = person()
+    decide.opt_in(bob)
+    for owner in (alice, bob, alice, bob):
+        chat(owner)
+
+    snapshot = export(shard_size=2)
+
+    manifest = json.loads(Path(snapshot.file_name).read_bytes())
+    assert [shard["index"] for shard in manifest["shards"]] == [0, 1]
+    for shard in manifest["shards"]:
+        path = Path(snapshot.file_name).parent / shard["file"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == shard["sha256"]
+        assert shard["conversations"] == 2
+    assert manifest["policy"]["version"] == snapshot.policy.version
+    assert manifest["redaction_version"] == REDACTION_VERSION
+    assert manifest["conversation_count"] == snapshot.conversation_count == 4
+
+
+def test_only_the_manifest_and_its_shards_are_left_in_the_directory(alice, chat, export, tmp_path):
     chat(alice)
 
     snapshot = export()
 
-    assert list(tmp_path.iterdir()) == [Path(snapshot.file_name)]
+    manifest = Path(snapshot.file_name)
+    shards = {manifest.parent / s["file"] for s in json.loads(manifest.read_bytes())["shards"]}
+    written = {p for p in tmp_path.rglob("*") if p.is_file()}
+    assert written == {manifest, *shards}
 
 
 def test_export_without_a_policy_in_effect_is_refused(db, tmp_path):
     with pytest.raises(TrainingExportError, match=re.escape(errors.NO_POLICY)):
         training_snapshot_export(out_path=tmp_path / "out.jsonl")
 
-    assert not (tmp_path / "out.jsonl").exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_earlier_snapshots_file_is_never_overwritten(alice, chat, export, tmp_path):
@@ -148,7 +190,7 @@ def test_ledger_row_per_exported_conversation_names_user_record_and_line_digest(
     snapshot = export()
 
     use = TrainingUse.objects.get()
-    line = Path(snapshot.file_name).read_bytes().splitlines()[0]
+    [line] = raw_lines(snapshot)
     assert (use.snapshot, use.conversation_id, use.user_id) == (snapshot, conversation.pk, alice.pk)
     assert use.consent_record_id == conversation.covered_by_id
     assert use.content_sha256 == hashlib.sha256(line).hexdigest()
@@ -228,10 +270,9 @@ def test_conversation_that_leaves_eligibility_during_the_build_is_dropped(
     chat(alice)
     build = services._build
 
-    def build_then_opt_out(*args, **kwargs):
-        entries = build(*args, **kwargs)
-        decide.opt_out(alice)  # commits while the file is being written
-        return entries
+    def build_then_opt_out(**kwargs):
+        yield from build(**kwargs)
+        decide.opt_out(alice)  # commits while the shard file is being written
 
     monkeypatch.setattr(services, "_build", build_then_opt_out)
 
@@ -239,7 +280,6 @@ def test_conversation_that_leaves_eligibility_during_the_build_is_dropped(
 
     assert exported_ids(snapshot) == {stays.pk}
     assert [line["conversation_id"] for line in lines(snapshot)] == [stays.pk]
-    assert hashlib.sha256(Path(snapshot.file_name).read_bytes()).hexdigest() == snapshot.file_sha256
     assert snapshot.conversation_count == 1
 
 
@@ -305,7 +345,7 @@ def test_command_writes_the_file_and_reports_the_snapshot(alice, chat, tmp_path,
 
     snapshot = TrainingSnapshot.objects.get(snapshot_key="cli-1")
     assert snapshot.file_name == str(out.resolve())
-    assert snapshot.file_sha256 in capsys.readouterr().out
+    assert snapshot.file_sha256[:12] in capsys.readouterr().out
 
 
 def test_command_error_tells_the_operator_what_to_do(db, tmp_path):
@@ -313,20 +353,19 @@ def test_command_error_tells_the_operator_what_to_do(db, tmp_path):
         call_command("export_training_snapshot", "--out", str(tmp_path / "x.jsonl"))
 
 
-def test_task_writes_under_the_export_directory(alice, chat, settings, tmp_path):
-    settings.TRAINING_EXPORT_DIR = tmp_path / "exports"
+def test_task_writes_to_the_export_storage(alice, chat, export_storage_dir):
     chat(alice)
 
     export_training_snapshot.delay(snapshot_key="from-task")
 
     snapshot = TrainingSnapshot.objects.get()
-    assert snapshot.file_name == str(tmp_path / "exports" / "training-from-task.jsonl")
+    assert snapshot.file_name == "training-from-task.json"
+    assert (export_storage_dir / "training-from-task.json").is_file()
 
 
 def test_redelivered_task_finishes_the_same_snapshot_instead_of_adding_one(
-    alice, chat, settings, tmp_path
+    alice, chat, export_storage_dir
 ):
-    settings.TRAINING_EXPORT_DIR = tmp_path
     chat(alice)
 
     export_training_snapshot.apply(task_id="3b4c6a0e-redelivered")

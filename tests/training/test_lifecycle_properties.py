@@ -49,6 +49,7 @@ from training.data_rights import user_account_delete
 from training.models import TrainingUse
 from training.selectors import eligible_conversations
 from training.services import training_snapshot_export
+from training.storage import snapshot_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -292,11 +293,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert snapshot.message_count == sum(
             self.model.conversations[pk].messages for pk in expected
         )
-        content = Path(snapshot.file_name).read_text()
+        lines = list(snapshot_lines(snapshot))
+        content = json.dumps(lines, ensure_ascii=False)
         assert EMAIL not in content and PHONE_DIGITS not in content
-        assert [json.loads(line)["conversation_id"] for line in content.splitlines()] == sorted(
-            expected
-        )
+        assert [line["conversation_id"] for line in lines] == sorted(expected)
         self.model.ledger |= {(snapshot.pk, pk) for pk in uses}
 
     # --- Invariants, checked after every step --------------------------------------------------

@@ -111,6 +111,9 @@ class Kind(StrEnum):
         return f"[{self.value}]"
 
 
+_PLACEHOLDERS = frozenset(kind.placeholder for kind in Kind)
+
+
 @dataclass(frozen=True)
 class RedactionResult:
     text: str
@@ -318,6 +321,17 @@ _REFERENCE = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\Z")
 _SHORTEST_SECRET = 6  # "str)" in "def f(password: str)" is code, not a password
 
 
+# Substrings every name above contains: a plain "in" test is far cheaper than the regex.
+_NAME_HINTS = ("pass", "pwd", "secret", "key", "contrase", "senha", "wachtwoord", "パスワード")
+
+
+def _may_assign_a_secret(line: str) -> bool:
+    if ":" not in line and "=" not in line and "\uff1a" not in line:
+        return False
+    lowered = line.lower()
+    return any(hint in lowered for hint in _NAME_HINTS)
+
+
 def _assignment_spans(line: str) -> list[Span]:
     spans: list[Span] = []
     for match in _ASSIGNMENT.finditer(line):
@@ -331,6 +345,7 @@ def _assignment_spans(line: str) -> list[Span]:
             end = start + len(value)
         if (
             len(value) < _SHORTEST_SECRET
+            or value in _PLACEHOLDERS  # already redacted by an earlier pass
             or is_templated_secret(value)
             or is_prefixed_with_dollar_sign(value)
             or _REFERENCE.match(value)
@@ -352,7 +367,7 @@ def _redact_secrets(text: str, region: str) -> tuple[str, int]:
         spans: list[Span] = []
         if _SECRET_CANDIDATE.search(line):
             spans.extend(_secret_spans(line))
-        if (":" in line or "=" in line or "\uff1a" in line) and _ASSIGNMENT.search(line):
+        if _may_assign_a_secret(line):
             spans.extend(_assignment_spans(line))
         if spans:
             line, found = _replace_spans(line, _merge(spans), Kind.SECRET)
@@ -433,17 +448,19 @@ _NEAR = 48  # characters either side searched for the naming word
 
 @dataclass(frozen=True)
 class _NationalId:
-    pattern: re.Pattern[str]
+    shape: str
     is_valid: Callable[[str], bool]
     regions: frozenset[str] = frozenset()  # empty: any region
     context: re.Pattern[str] | None = None  # a naming word must be near
 
 
-def _id(shape: str) -> re.Pattern[str]:
-    # Not glued to a letter, a digit, or a separator followed by one: "v1-123-45-6789".
-    return re.compile(
-        rf"(?<![A-Za-z0-9])(?<![A-Za-z0-9][.\-]){shape}(?![A-Za-z0-9]|[.\-][A-Za-z0-9])"
-    )
+# Not glued to a letter, a digit, or a separator followed by one: "v1-123-45-6789".
+_ID_BEFORE = r"(?<![A-Za-z0-9])(?<![A-Za-z0-9][.\-])"
+_ID_AFTER = r"(?![A-Za-z0-9]|[.\-][A-Za-z0-9])"
+
+
+def _id(shape: str) -> str:
+    return f"(?:{shape})"
 
 
 # HMRC allocates no check digit; the prefix rules are the whole validation.
@@ -466,13 +483,17 @@ def _words(*words: str) -> re.Pattern[str]:
 
 _NATIONAL_IDS: tuple[_NationalId, ...] = (
     # US Social Security number
-    _NationalId(_id(r"[0-9]{3}([- ])[0-9]{2}\1[0-9]{4}"), ssn.is_valid),
+    _NationalId(_id(r"[0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4}"), ssn.is_valid),
     _NationalId(
         _id(r"[0-9]{9}"), ssn.is_valid, frozenset({"US"}), _words("ssn", "social security")
     ),
     # UK National Insurance number; NHS number
     _NationalId(_id(r"[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]"), _is_nino),
-    _NationalId(_id(r"[0-9]{3}([- ])[0-9]{3}\1[0-9]{4}"), nhs.is_valid, frozenset({"GB"})),
+    _NationalId(
+        _id(r"[0-9]{3}-[0-9]{3}-[0-9]{4}|[0-9]{3} [0-9]{3} [0-9]{4}"),
+        nhs.is_valid,
+        frozenset({"GB"}),
+    ),
     _NationalId(_id(r"[0-9]{10}"), nhs.is_valid, frozenset({"GB"}), _words("nhs")),
     # German tax id (Steuer-IdNr)
     _NationalId(_id(r"[0-9]{2} [0-9]{3} [0-9]{3} [0-9]{3}"), idnr.is_valid, frozenset({"DE"})),
@@ -525,22 +546,45 @@ _TWO_DIGITS = re.compile(r"[0-9]{2}")
 
 
 @cache
-def _national_ids_for(region: str) -> tuple[_NationalId, ...]:
-    return tuple(rule for rule in _NATIONAL_IDS if not rule.regions or region in rule.regions)
+def _national_id_scanner(region: str) -> tuple[re.Pattern[str], tuple[_NationalId, ...]]:
+    """One alternation over the region's shapes: one scan of the text instead of twenty."""
+    rules = tuple(rule for rule in _NATIONAL_IDS if not rule.regions or region in rule.regions)
+    alternatives = "|".join(f"(?P<id{i}>{rule.shape})" for i, rule in enumerate(rules))
+    return re.compile(f"{_ID_BEFORE}(?:{alternatives}){_ID_AFTER}"), rules
+
+
+@cache
+def _anchored(shape: str) -> re.Pattern[str]:
+    return re.compile(f"{shape}{_ID_AFTER}")
+
+
+def _accepts(rule: _NationalId, text: str, start: int, end: int) -> bool:
+    if rule.context is not None and not rule.context.search(
+        text, max(0, start - _NEAR), end + _NEAR
+    ):
+        return False
+    return rule.is_valid(text[start:end])
 
 
 def _redact_national_ids(text: str, region: str) -> tuple[str, int]:
     if not _TWO_DIGITS.search(text):  # every identifier above has two digits in a row
         return text, 0
+    scanner, rules = _national_id_scanner(region.upper())
     spans: list[Span] = []
-    for rule in _national_ids_for(region.upper()):
-        for match in rule.pattern.finditer(text):
-            if rule.context is not None and not rule.context.search(
-                text, max(0, match.start() - _NEAR), match.end() + _NEAR
+    for match in scanner.finditer(text):
+        first = rules[int(match.lastgroup[2:])]
+        if _accepts(first, text, *match.span()):
+            spans.append(match.span())
+            continue
+        # The alternation stops at the first shape that fits; another may fit and validate.
+        for rule in rules:
+            if (
+                rule is not first
+                and (other := _anchored(rule.shape).match(text, match.start()))
+                and _accepts(rule, text, *other.span())
             ):
-                continue
-            if rule.is_valid(match.group()):
-                spans.append(match.span())
+                spans.append(other.span())
+                break
     return _replace_spans(text, _merge(spans), Kind.NATIONAL_ID)
 
 
@@ -704,8 +748,9 @@ def _enough_digits_for_phone(region: str) -> re.Pattern[str]:
     shortest = _shortest_international_number()
     if (metadata := PhoneMetadata.metadata_for_region(region.upper())) is not None:
         shortest = min(shortest, _shortest_national_number(metadata))
-    # \D and \d are disjoint, so this match is linear in the text length.
-    return re.compile(rf"(?:\D*\d){{{shortest}}}")
+    # A number the matcher can accept is one run of digits and punctuation: digits
+    # scattered over a sentence (a date here, a version there) cannot make one.
+    return re.compile(rf"\d(?:[^\w+]{{0,3}}\d){{{shortest - 1}}}")
 
 
 # What the matcher at VALID reads as a number but people write for something else (the
@@ -725,7 +770,7 @@ def _is_phone(raw: str) -> bool:
 
 
 def _redact_phones(text: str, region: str) -> tuple[str, int]:
-    if not _enough_digits_for_phone(region).match(text):
+    if not _enough_digits_for_phone(region).search(text):
         return text, 0
     matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID)
     spans = [(m.start, m.end) for m in matcher if _is_phone(m.raw_string)]

@@ -494,3 +494,10 @@ def test_names_and_street_addresses_are_not_removed() -> None:
     text = "I'm Jane Doe, 12 Baker Street."
 
     assert redact_text(text) == text
+
+
+def test_a_redacted_password_is_not_redacted_again() -> None:
+    # "[SECRET]" is itself a six-plus character value after "password:".
+    assert redact("DB_PASSWORD=hunter2hunter2") == RedactionResult(
+        "DB_PASSWORD=[SECRET]", {"SECRET": 1}
+    )

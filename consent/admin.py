@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from config.admin import ReadOnlyAdmin
+
 from .models import (
     ConsentRecord,
     DeadlineReminder,
@@ -10,23 +12,14 @@ from .models import (
     Policy,
     UserConsentState,
 )
+from .receipts import REPORTED_BY_BROWSER_NOTE
 from .services import variant_make_default
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Evidence is never edited or deleted from admin, by anyone (superusers included)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+# The evidence fields the person's browser reports: shown under these labels.
+BROWSER_REPORTED = {
+    "toggle_touched": f"Toggle touched ({REPORTED_BY_BROWSER_NOTE})",
+    "learn_more_opened": f"“Learn more” opened ({REPORTED_BY_BROWSER_NOTE})",
+}
 
 
 @admin.register(Policy)
@@ -84,6 +77,24 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
     search_fields = ["id", "user__email", "record_hash"]
     date_hierarchy = "decided_at"
     list_select_related = ["user", "variant", "policy"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return self.get_fields(request, obj)
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        # Every model field, the browser-reported ones under labels that say so.
+        return [
+            f"{f.name}_as_reported" if f.name in BROWSER_REPORTED else f.name
+            for f in self.model._meta.fields
+        ]
+
+    @admin.display(description=BROWSER_REPORTED["toggle_touched"], boolean=True)
+    def toggle_touched_as_reported(self, obj: ConsentRecord) -> bool:
+        return obj.toggle_touched
+
+    @admin.display(description=BROWSER_REPORTED["learn_more_opened"], boolean=True)
+    def learn_more_opened_as_reported(self, obj: ConsentRecord) -> bool:
+        return obj.learn_more_opened
 
 
 @admin.register(UserConsentState)

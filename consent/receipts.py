@@ -12,6 +12,10 @@ from .models import Choice, ConsentRecord
 RECEIPT_SCHEMA = "ISO/IEC TS 27560:2023 consent record (JSON profile)"
 PURPOSE = "Use of conversation content to train and improve future AI models"
 CONTROLLER = "Chat product operator (data controller)"
+# Evidence fields the person's browser reports (consent.services.Submission): stored as
+# reported, and labelled so wherever they are shown.
+REPORTED_BY_BROWSER = "browser"
+REPORTED_BY_BROWSER_NOTE = "as reported by the browser"
 WITHDRAWAL_METHOD = (
     "Privacy settings > 'Use my chats for training' > Turn off (one step, any time); "
     "takes effect for all future training snapshots."
@@ -64,6 +68,11 @@ def receipt_build(record: ConsentRecord) -> dict:
             "toggle_default": record.toggle_default,
             "toggle_touched": record.toggle_touched,
             "learn_more_opened": record.learn_more_opened,
+            # The page's script reports these two; the server cannot observe them itself.
+            "reported_by": {
+                "toggle_touched": REPORTED_BY_BROWSER,
+                "learn_more_opened": REPORTED_BY_BROWSER,
+            },
         },
         "state": state,
         "choice": record.choice,

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.pseudonyms import user_pseudonym
+from config.admin import ReadOnlyAdmin
 from consent.admin import ModalVariantAdmin as ConsentModalVariantAdmin
 from consent.models import ModalVariant
 
@@ -28,19 +29,6 @@ from .services import (
     experiment_stop,
     experiment_weights_change,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Evidence: listed and inspected, never added, edited or deleted."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class ExperimentForm(forms.ModelForm):

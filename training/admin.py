@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from config.admin import ReadOnlyAdmin
 from config.broker import task_enqueue
-from consent.admin import ReadOnlyAdmin
 from conversations.content import ContentGuardedAdmin
 
 from .models import TrainingSnapshot, TrainingUse

@@ -6,14 +6,17 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from consent.models import Choice, Policy, Surface
+from consent.selectors import default_variant
 from consent.services import consent_record_create
 from conversations.models import Conversation, Message, Role
 from conversations.services import conversation_retention_recompute_for_user, message_post
+from experiments.demo import seed_experiment_demo
 
 DEMO_PASSWORD = "demo-pass-2026"
 ADMIN_EMAIL = "admin@example.com"
@@ -55,13 +58,35 @@ SAMPLE_CHATS = [
 ]
 
 
+# (email, what the account shows, days since joining (-1: an hour ago), choice made)
+PEOPLE = [
+    ("existing@example.com", "Existing user: sees the notice and may say Not now", 400, None),
+    ("optedin@example.com", "Opted in: new and reopened chats kept 5 years", 300, Choice.OPT_IN),
+    (
+        "optedout@example.com",
+        "Opted out: chats deleted 30 days after last activity",
+        250,
+        Choice.OPT_OUT,
+    ),
+    ("newcomer@example.com", "New user: must decide at first login", -1, None),
+]
+
+
 class Command(BaseCommand):
     help = "Create demo users, a current policy and conversations (idempotent); prints the logins."
 
     @transaction.atomic
     def handle(self, *args, **options):
         now = timezone.now()
-        User = get_user_model()
+        policy = self._policy(now)
+        self._admin(now)
+        for email, _, joined_days_ago, choice in PEOPLE:
+            self._person(email, joined_days_ago, choice, policy=policy, now=now)
+        self._staff(now)
+        seed_experiment_demo()
+        self._report()
+
+    def _policy(self, now) -> Policy:
         policy, _ = Policy.objects.get_or_create(
             version="2026-09",
             defaults={
@@ -72,6 +97,10 @@ class Command(BaseCommand):
                 "decision_deadline": now + timedelta(days=5),
             },
         )
+        return policy
+
+    def _admin(self, now) -> None:
+        User = get_user_model()
         if not User.objects.filter(email=ADMIN_EMAIL).exists():
             User.objects.create_superuser(
                 ADMIN_EMAIL,
@@ -80,76 +109,48 @@ class Command(BaseCommand):
                 date_joined=now - timedelta(days=900),
             )
 
-        people = [
-            (
-                "existing@example.com",
-                "Existing user: sees the notice and may say Not now",
-                400,
-                None,
-            ),
-            (
-                "optedin@example.com",
-                "Opted in: new and reopened chats kept 5 years",
-                300,
-                Choice.OPT_IN,
-            ),
-            (
-                "optedout@example.com",
-                "Opted out: chats deleted 30 days after last activity",
-                250,
-                Choice.OPT_OUT,
-            ),
-            ("newcomer@example.com", "New user: must decide at first login", -1, None),
-        ]
-        for email, _, joined_days_ago, choice in people:
-            if User.objects.filter(email=email).exists():
-                continue
-            joined = (
-                now - timedelta(days=joined_days_ago)
-                if joined_days_ago >= 0
-                else now - timedelta(hours=1)
-            )
-            user = User.objects.create_user(email, DEMO_PASSWORD, date_joined=joined, country="US")
-            if joined_days_ago >= 0:
-                self._conversations(user, now)
-            if choice is not None:
-                consent_record_create(
-                    user=user,
-                    policy=policy,
-                    choice=choice,
-                    surface=Surface.EXISTING_NOTICE,
-                    form_key=secrets.token_hex(16),
-                    shown_at=now - timedelta(minutes=2),
-                    variant=_default_variant(),
-                )
-                newest = user.conversations.order_by("-last_activity_at").first()
-                if newest is not None:
-                    message_post(conversation=newest, text="Thanks! One more question about this.")
+    def _person(self, email, joined_days_ago, choice, *, policy, now) -> None:
+        """One demo user in one consent situation, with chats of different ages."""
+        User = get_user_model()
+        if User.objects.filter(email=email).exists():
+            return
+        joined = (
+            now - timedelta(days=joined_days_ago)
+            if joined_days_ago >= 0
+            else now - timedelta(hours=1)
+        )
+        user = User.objects.create_user(email, DEMO_PASSWORD, date_joined=joined, country="US")
+        if joined_days_ago >= 0:
+            self._conversations(user, now)
+        if choice is None:
+            return
+        consent_record_create(
+            user=user,
+            policy=policy,
+            choice=choice,
+            surface=Surface.EXISTING_NOTICE,
+            form_key=secrets.token_hex(16),
+            shown_at=now - timedelta(minutes=2),
+            variant=default_variant(Surface.EXISTING_NOTICE),
+        )
+        newest = user.conversations.order_by("-last_activity_at").first()
+        if newest is not None:
+            message_post(conversation=newest, text="Thanks! One more question about this.")
 
-        self._staff(now)
-
-        try:
-            from experiments.demo import seed_experiment_demo
-        except ImportError:
-            seed_experiment_demo = None
-        if seed_experiment_demo is not None:
-            seed_experiment_demo()
-
+    def _report(self) -> None:
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready. Log in with any of these (password: {DEMO_PASSWORD}):"
             )
         )
         self.stdout.write(f"  {ADMIN_EMAIL:<24} Admin (Django admin at /admin/)")
-        for email, description, *_ in people:
+        for email, description, *_ in PEOPLE:
             self.stdout.write(f"  {email:<24} {description}")
         for email, role in STAFF:
             self.stdout.write(f"  {email:<24} {role} (staff, Django admin)")
 
     def _staff(self, now):
         """One demo account per staff role (accounts.roles); they decide like anyone else."""
-        from django.contrib.auth.models import Group
-
         User = get_user_model()
         for email, role in STAFF:
             if User.objects.filter(email=email).exists():
@@ -188,9 +189,3 @@ class Command(BaseCommand):
                 ]
             )
         conversation_retention_recompute_for_user(user=user, now=now)
-
-
-def _default_variant():
-    from consent.selectors import default_variant
-
-    return default_variant(Surface.EXISTING_NOTICE)

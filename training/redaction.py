@@ -11,31 +11,47 @@ Pure Python, no Django imports, no network: detect-secrets plugins are only aske
 Rules worth knowing (the tests pin each of them):
 
 * EMAIL: anything ``local@domain.tld``; ``@alice`` mentions have no local part and stay.
+  Obfuscated ``jane (at) example (dot) com`` with ``()``, ``[]`` or ``{}`` brackets.
 * URL_WITH_CREDENTIALS: ``scheme://user:password@host...``; a URL with a user name but
   no password (``ssh://git@host``) is not a credential and is left to the later steps.
 * CARD: 12-19 digits passing Luhn, written as one run or in groups separated by single
-  spaces/dashes (first group 4-8 digits, middle groups 3-8, last group any length). A
-  run preceded by ``+`` is a phone number, not a card. Runs of more than 19 digits are
+  spaces/dashes/dots (first group 4-8 digits, middle groups 3-8, last group any length).
+  A run preceded by ``+`` is a phone number, not a card. Runs of more than 19 digits are
   one long number and stay.
-* IBAN: ``CC00`` + BBAN, with or without single spaces, valid per ``stdnum.iban``.
+* IBAN: ``CC00`` + BBAN, compact or grouped with single spaces or dashes, valid per
+  ``stdnum.iban``.
+* NATIONAL_ID: US SSN, UK National Insurance and NHS numbers, German tax id, French NIR,
+  Spanish DNI/NIE, Italian codice fiscale, Dutch BSN, Brazilian CPF, Japanese My Number,
+  Indian Aadhaar and PAN, each confirmed by its python-stdnum validator (the NI number has
+  no check digit: HMRC's prefix rules). Shapes with letters or separators count in any
+  region; bare digit runs only in the owner's region and next to the ID's name
+  ("BSN 123456782"), since a bare nine digits is an order number as often as an SSN.
 * IP: IPv4 needs exactly four dotted octets (0-255, leading zeros tolerated) that are not
-  glued to a letter or another dot-number, so ``1.2.3``, ``v2.10.4.1``, ``1.2.3.4.5``,
-  dates and ``1.2.3.4-beta`` (a pre-release suffix) stay, as does a dotted quad right
-  after the word version/release/build/firmware. IPv6 must parse with ``ipaddress``,
-  have at least two colons and at least one decimal digit, so ``std::`` / ``db::add``
-  style code paths and clock times stay.
-* PHONE: ``phonenumbers.PhoneNumberMatcher`` at ``Leniency.VALID`` in the default
-  region; ``+CC`` numbers of any country match regardless of region.
-* SECRET: detect-secrets regex plugins, PEM / PuTTY private key blocks, and a few
-  regexes for key formats detect-secrets 1.5 has no plugin for (see ``_EXTRA_SECRETS``).
+  glued to an ASCII letter or another dot-number, so ``1.2.3``, ``v2.10.4.1``,
+  ``1.2.3.4.5``, dates and ``1.2.3.4-beta`` (a pre-release suffix) stay, as does a dotted
+  quad right after the word version/release/build/firmware. IPv6 must parse with
+  ``ipaddress``, have at least two colons and at least one decimal digit, so ``std::`` /
+  ``db::add`` style code paths and clock times stay.
+* PHONE: ``phonenumbers.PhoneNumberMatcher`` at ``Leniency.VALID`` in the default region
+  (the export passes the owner's ``User.country``); ``+CC`` numbers of any country match
+  regardless of region. Dates, year-led references (``Invoice 2024-000123``) and
+  hyphenated ISBNs the matcher accepts are not phone numbers.
+* SECRET: detect-secrets regex plugins, PEM / PuTTY private key blocks, a few regexes for
+  key formats detect-secrets 1.5 has no plugin for (see ``_EXTRA_SECRETS``), and values
+  assigned to secret-sounding names (``password: x``, ``DB_PASSWORD=x``, ``pwd = 'x'``)
+  with detect-secrets' keyword list and its filters for code that only refers to one.
 
-Known limits: no names or postal addresses (that needs NER); passwords in prose or
-``password=...`` config lines are not caught unless they sit in a URL or look like a
-known key format; national-format phone numbers of a region other than the default stay;
-cards written with dots or double spaces stay. Over-redaction on purpose: a 12-19 digit
-ID passes Luhn one time in ten ([CARD]), a 10-digit ID valid as a US number is [PHONE],
-``icon@2x.png`` is [EMAIL], a section number ``1.2.3.4`` is [IP], and a private key
-header with no END line takes the rest of the message with it.
+Measured on ``tests/data/redaction_corpus.jsonl`` by ``bench/redaction.py``; bump
+``REDACTION_VERSION`` with any change here and re-run it.
+
+Known limits: no names or street addresses (that needs a model; see bench/README.md);
+passwords in prose without a ``:``/``=`` ("my password is x") stay; national-format
+phone numbers of a region other than the owner's stay, as do national ids of another
+country written as bare digits. Over-redaction on purpose: a 12-19 digit ID passes Luhn
+one time in ten ([CARD]), a 10-digit ID valid as a US number is [PHONE], ``icon@2x.png``
+is [EMAIL], a section number ``1.2.3.4`` is [IP], "password: something" takes the word
+after the colon, and a private key header with no END line takes the rest of the message
+with it.
 """
 
 from __future__ import annotations

@@ -501,3 +501,14 @@ def test_a_redacted_password_is_not_redacted_again() -> None:
     assert redact("DB_PASSWORD=hunter2hunter2") == RedactionResult(
         "DB_PASSWORD=[SECRET]", {"SECRET": 1}
     )
+
+
+def test_counts_match_the_placeholders_written_across_the_corpus() -> None:
+    placeholder = re.compile(
+        r"\[(?:URL_WITH_CREDENTIALS|SECRET|EMAIL|IBAN|NATIONAL_ID|CARD|IP|PHONE)\]"
+    )
+    for message in load_corpus():
+        result = redact(message["text"], default_region=message["region"])
+
+        added = len(placeholder.findall(result.text)) - len(placeholder.findall(message["text"]))
+        assert sum(result.counts.values()) == added, message["id"]

@@ -18,7 +18,8 @@ Analysis rules (exposure-based intention to treat):
 * **Versus control**: the relative lift of the opt-in rate with its 95% interval
   and the two-sided Welch t-test p-value of gbstats' ``TwoSidedTTest`` (or its
   always-valid sequential test when the experiment enables it); Holm-adjusted
-  over the treatment arms when there are more than two arms. Bayesian chance of
+  (or Benjamini-Hochberg, per experiment) over the treatment arms when there are
+  more than two arms. Bayesian chance of
   a higher opt-in rate and risk follow gbstats' flat-prior ``EffectBayesianABTest``.
   A higher opt-in rate is not "better" by itself: read it next to the guardrails.
 * **Guardrails**, among users who decided: toggle touched (toggle designs only),
@@ -32,6 +33,14 @@ Analysis rules (exposure-based intention to treat):
   warning below p = 0.001: then assignment or logging is broken and no other
   number on the page should be trusted.
 * **Phases** are analysed separately; nothing is pooled across a weight change.
+* **Enough data** means the phase ran ``min_runtime_days`` and exposed the users the
+  power calculation (``experiments.power``, GrowthBook's method) needs to detect the
+  experiment's ``target_mde`` with ``planned_power`` at the planned baseline.
+* **Verdicts** per arm follow the one rule in ``experiments.decisions``.
+* **Health**: users who saw another arm, assignments never exposed, exposures before
+  the phase started and weighted arms with no exposures are each a warning with a count.
+* **Breakdowns** (language, country group, surface, device class) are among users who
+  decided, descriptive only: no test and no verdict is computed on them.
 """
 
 from __future__ import annotations
@@ -41,20 +50,36 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from consent.models import ModalVariant
+from consent.models import ConsentRecord, ModalVariant
 
 from . import stats
-from .compliance import Finding, variant_findings
-from .models import Arm, Experiment, ExperimentPhase
+from .compliance import GDPR_COUNTRIES, Finding, audience_includes_gdpr, variant_findings
+from .decisions import (
+    ALPHA,
+    CONTROL_VERDICT,
+    LEARN_MORE,
+    QUICK_DECISIONS,
+    REVERSAL,
+    TOGGLE_TOUCHED,
+    GuardrailResult,
+    Readiness,
+    Verdict,
+    arm_verdict,
+    guardrail_compare,
+)
+from .models import Arm, Experiment, ExperimentPhase, PValueCorrection
+from .power import Plan, PlanningError, plan
 from .selectors import (
     DecisionCounts,
+    PhaseHealth,
     arms_with_counts,
+    breakdown_rows,
     decision_counts,
     experiment_phases,
     exposures_by_day,
+    phase_health,
 )
 
-ALPHA = 0.05
 SRM_THRESHOLD = 0.001
 
 
@@ -83,6 +108,11 @@ class ArmResult:
     comparison: Comparison | None  # None for the control
     findings: list[Finding]
     observed_share: float | None = None  # of all exposures in the phase
+    # Lint failures that apply to the experiment's audience (the EU/EEA/UK rules when it
+    # includes those countries); what the decision rule reads.
+    compliance_failures: tuple[Finding, ...] = ()
+    guardrails: tuple[GuardrailResult, ...] = ()
+    verdict: Verdict | None = None
 
     @property
     def variant(self) -> ModalVariant:
@@ -118,6 +148,19 @@ class ArmResult:
     def fails_compliance(self) -> bool:
         return any(f.fails for f in self.findings)
 
+    @property
+    def quick_decision_rate(self) -> float | None:
+        if not self.decisions.decided:
+            return None
+        return self.decisions.quick_decisions / self.decisions.decided
+
+    @property
+    def worse_guardrails(self) -> list[GuardrailResult]:
+        return [g for g in self.guardrails if g.worse]
+
+    def guardrail(self, key: str) -> GuardrailResult | None:
+        return next((g for g in self.guardrails if g.guardrail.key == key), None)
+
 
 @dataclass(frozen=True)
 class Warning:
@@ -142,14 +185,25 @@ class ExperimentResults:
     runtime: timedelta
     computed_at: datetime
     warnings: list[Warning] = field(default_factory=list)
+    plan: Plan | None = None
+    plan_error: str | None = None
+    readiness: Readiness | None = None
+    health: PhaseHealth | None = None
 
     @property
     def sequential(self) -> bool:
         return self.experiment.sequential_testing
 
     @property
-    def holm_applied(self) -> bool:
+    def correction_applied(self) -> bool:
         return len(self.arms) > 2
+
+    @property
+    def correction_label(self) -> str:
+        """Short name of the adjustment the p-value column shows ("Holm" or "BH")."""
+        if self.experiment.p_value_correction == PValueCorrection.BENJAMINI_HOCHBERG:
+            return "Benjamini-Hochberg"
+        return "Holm"
 
     @property
     def srm_warning(self) -> bool:
@@ -193,8 +247,11 @@ def _compare(control: ArmResult, exposed: int, opt_ins: int, experiment: Experim
     )
 
 
-def _with_holm(arms: list[ArmResult]) -> list[ArmResult]:
-    """Holm-adjust the treatment arms' p-values when there is more than one treatment."""
+def _with_correction(arms: list[ArmResult], method: str) -> list[ArmResult]:
+    """Adjust the treatment arms' opt-in p-values when there is more than one treatment.
+
+    Only the primary metric is adjusted; the guardrails stay uncorrected on purpose.
+    """
     treated = [a for a in arms if a.comparison is not None and a.comparison.p_value is not None]
     if len(arms) <= 2 or not treated:
         return [
@@ -203,10 +260,15 @@ def _with_holm(arms: list[ArmResult]) -> list[ArmResult]:
             else _replace_comparison(a, p_value_adjusted=a.comparison.p_value)
             for a in arms
         ]
+    adjust = (
+        stats.benjamini_hochberg_adjust
+        if method == PValueCorrection.BENJAMINI_HOCHBERG
+        else stats.holm_adjust
+    )
     adjusted = dict(
         zip(
             (a.arm.pk for a in treated),
-            stats.holm_adjust([a.comparison.p_value for a in treated]),
+            adjust([a.comparison.p_value for a in treated]),
             strict=True,
         )
     )
@@ -216,6 +278,71 @@ def _with_holm(arms: list[ArmResult]) -> list[ArmResult]:
         else _replace_comparison(a, p_value_adjusted=adjusted.get(a.arm.pk))
         for a in arms
     ]
+
+
+def _guardrails(control: ArmResult, arm: ArmResult) -> tuple[GuardrailResult, ...]:
+    """The arm's consent-quality guardrails against the control's, uncorrected."""
+    c, a = control.decisions, arm.decisions
+    results = [
+        guardrail_compare(
+            REVERSAL, control=(c.reversals, c.opt_ins_matured), arm=(a.reversals, a.opt_ins_matured)
+        ),
+        guardrail_compare(
+            LEARN_MORE,
+            control=(c.learn_more_opened, c.decided),
+            arm=(a.learn_more_opened, a.decided),
+        ),
+        guardrail_compare(
+            QUICK_DECISIONS,
+            control=(c.quick_decisions, c.decided),
+            arm=(a.quick_decisions, a.decided),
+        ),
+    ]
+    if control.variant.has_toggle and arm.variant.has_toggle:
+        results.append(
+            guardrail_compare(
+                TOGGLE_TOUCHED,
+                control=(c.toggle_touched, c.decided),
+                arm=(a.toggle_touched, a.decided),
+            )
+        )
+    return tuple(results)
+
+
+def experiment_plan(experiment: Experiment, arms: int) -> Plan:
+    """The experiment's saved planning inputs through GrowthBook's power calculation."""
+    return plan(
+        baseline_rate=experiment.planned_baseline_rate,
+        mde=experiment.target_mde,
+        daily_users=experiment.planned_daily_exposures,
+        arms=arms,
+        alpha=ALPHA,
+        power=experiment.planned_power,
+        min_runtime_days=experiment.min_runtime_days,
+        sequential_tuning=(experiment.sequential_tuning if experiment.sequential_testing else None),
+    )
+
+
+def _with_verdicts(results: ExperimentResults) -> ExperimentResults:
+    control = results.control
+    arms = []
+    for arm in results.arms:
+        if arm.is_control:
+            arms.append(replace(arm, verdict=CONTROL_VERDICT))
+            continue
+        guardrails = _guardrails(control, arm) if control is not None else ()
+        comparison = arm.comparison or Comparison(error="no control arm")
+        verdict = arm_verdict(
+            lift=comparison.lift,
+            p_value_adjusted=comparison.p_value_adjusted,
+            comparison_error=comparison.error,
+            guardrails=guardrails,
+            compliance_failures=arm.compliance_failures,
+            readiness=results.readiness,
+            sample_ratio_mismatch=results.srm_warning,
+        )
+        arms.append(replace(arm, guardrails=guardrails, verdict=verdict))
+    return replace(results, arms=arms)
 
 
 def _replace_comparison(arm: ArmResult, **changes) -> ArmResult:
@@ -261,14 +388,21 @@ def _warnings(results: ExperimentResults) -> list[Warning]:
                 f"{experiment.min_exposures_per_arm} per arm.",
             )
         )
-    if results.runtime < timedelta(days=experiment.min_runtime_days):
+    if results.plan_error:
+        warnings.append(
+            Warning("plan", f"The experiment's plan has no answer: {results.plan_error}")
+        )
+    if results.readiness is not None and not results.readiness.enough:
         warnings.append(
             Warning(
-                "runtime",
-                f"This phase has run for {results.runtime_days:.1f} days; wait at least "
-                f"{experiment.min_runtime_days} days so every weekday is represented.",
+                "not_enough_data",
+                f"Not enough data yet: {results.readiness.missing}. Results are shown as they "
+                f"come in, but no arm can be shipped until the phase has run at least "
+                f"{experiment.min_runtime_days} days (every weekday, and the 7-day reversal "
+                "window) and the sample detects the target effect with the planned power.",
             )
         )
+    warnings.extend(_health_warnings(results))
     if not experiment.sequential_testing and experiment.is_live:
         warnings.append(
             Warning(
@@ -289,6 +423,57 @@ def _warnings(results: ExperimentResults) -> list[Warning]:
     return warnings
 
 
+def _health_warnings(results: ExperimentResults) -> list[Warning]:
+    health = results.health
+    warnings = []
+    if health is None:
+        return warnings
+    if health.exposed_to_other_arm:
+        warnings.append(
+            Warning(
+                "health_other_arm",
+                f"{health.exposed_to_other_arm} exposed user(s) also decided under another arm "
+                "of this experiment in this phase: they saw more than one design, so their "
+                "answers mix arms.",
+            )
+        )
+    if health.assigned_not_exposed:
+        warnings.append(
+            Warning(
+                "health_not_exposed",
+                f"{health.assigned_not_exposed} user(s) were assigned but never shown their "
+                "design (not counted in any rate). Many of them point at a rendering or logging "
+                "problem on some pages.",
+            )
+        )
+    if health.exposed_before_start:
+        warnings.append(
+            Warning(
+                "health_early",
+                f"{health.exposed_before_start} exposure(s) are dated before this phase started: "
+                "clocks or exposure logging are wrong.",
+            )
+        )
+    if results.total_exposed:
+        idle = [a.variant.key for a in results.arms if a.weight > 0 and a.exposed == 0]
+        if idle:
+            warnings.append(
+                Warning(
+                    "health_zero_traffic",
+                    f"{len(idle)} arm(s) with a weight have no exposures: {', '.join(idle)}. "
+                    "Check that the design is active and offered on this surface.",
+                )
+            )
+    return warnings
+
+
+def _plan_for(experiment: Experiment, arm_count: int) -> tuple[Plan | None, str | None]:
+    try:
+        return experiment_plan(experiment, max(arm_count, 2)), None
+    except PlanningError as error:
+        return None, str(error)
+
+
 def experiment_results(
     *, experiment: Experiment, phase_number: int | None = None, now: datetime | None = None
 ) -> ExperimentResults:
@@ -300,6 +485,11 @@ def experiment_results(
     arms = arms_with_counts(experiment=experiment, phase=number)
     arm_ids = [arm.pk for arm in arms]
     findings = {arm.pk: variant_findings(arm.variant) for arm in arms}
+    gdpr_audience = audience_includes_gdpr(experiment.countries)
+    failures = {
+        pk: tuple(f for f in found if f.fails) if gdpr_audience else ()
+        for pk, found in findings.items()
+    }
 
     if phase is None:
         results = ExperimentResults(
@@ -317,6 +507,7 @@ def experiment_results(
                     opt_in_ci=(0.0, 1.0),
                     comparison=None,
                     findings=findings[arm.pk],
+                    compliance_failures=failures[arm.pk],
                 )
                 for arm in arms
             ],
@@ -325,7 +516,8 @@ def experiment_results(
             runtime=timedelta(0),
             computed_at=now,
         )
-        return _finish(results)
+        planned, plan_error = _plan_for(experiment, sum(1 for a in arms if a.weight > 0))
+        return _finish(replace(results, plan=planned, plan_error=plan_error))
 
     decided = decision_counts(experiment=experiment, phase=phase, arm_ids=arm_ids, now=now)
     total_exposed = sum(arm.exposed for arm in arms)
@@ -342,6 +534,7 @@ def experiment_results(
             comparison=None,
             findings=findings[arm.pk],
             observed_share=arm.exposed / total_exposed if total_exposed else None,
+            compliance_failures=failures[arm.pk],
         )
         for arm in arms
     ]
@@ -360,18 +553,113 @@ def experiment_results(
         if len(draft) >= 2
         else None
     )
+    runtime = (phase.ended_at or now) - phase.started_at
+    planned, plan_error = _plan_for(experiment, sum(1 for pk in arm_ids if phase.weight_of(pk) > 0))
     results = ExperimentResults(
         experiment=experiment,
         phase=phase,
         phases=phases,
-        arms=_with_holm(draft),
+        arms=_with_correction(draft, experiment.p_value_correction),
         srm_p_value=srm,
         timeline=_timeline(exposures_by_day(experiment=experiment, phase=number), arm_ids),
-        runtime=(phase.ended_at or now) - phase.started_at,
+        runtime=runtime,
         computed_at=now,
+        plan=planned,
+        plan_error=plan_error,
+        readiness=Readiness(
+            runtime_days=runtime.total_seconds() / 86400,
+            min_runtime_days=experiment.min_runtime_days,
+            exposed=total_exposed,
+            users_needed=planned.users_needed if planned else None,
+        ),
+        health=phase_health(experiment=experiment, phase=phase, now=now),
     )
-    return _finish(results)
+    return _finish(_with_verdicts(results))
 
 
 def _finish(results: ExperimentResults) -> ExperimentResults:
     return replace(results, warnings=_warnings(results))
+
+
+# --- Breakdowns ------------------------------------------------------------------------------
+
+BREAKDOWN_DIMENSIONS = (
+    ("language", "Language (the browser's, from the decision record)"),
+    ("country_group", "Country group (the account's country)"),
+    ("surface", "Surface"),
+    ("device_class", "Device class (from the user agent)"),
+)
+
+
+@dataclass(frozen=True)
+class BreakdownCell:
+    decided: int
+    opt_ins: int
+
+    @property
+    def opt_in_rate(self) -> float | None:
+        return self.opt_ins / self.decided if self.decided else None
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    value: str
+    cells: list[BreakdownCell]  # one per arm, in the results' arm order
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    key: str
+    title: str
+    rows: list[BreakdownRow]
+
+
+def _language(locale: str | None) -> str:
+    """The primary language subtag ("de-AT" and "de_DE" are "de"); blank is unknown."""
+    primary = (locale or "").replace("_", "-").split("-")[0].strip()
+    return primary or "unknown"
+
+
+def experiment_breakdowns(results: ExperimentResults) -> list[Breakdown]:
+    """Opt-in rate among deciders per arm, by each dimension; descriptive, never tested.
+
+    Users who did not decide have no record, so no language or device: every
+    breakdown counts deciders, and its rate is opt-ins / decided (not / exposed).
+    """
+    if results.phase is None:
+        return []
+    rows = breakdown_rows(
+        experiment=results.experiment,
+        phase=results.phase,
+        now=results.computed_at,
+        gdpr_countries=GDPR_COUNTRIES,
+    )
+    surfaces = dict(ConsentRecord.surface.field.choices)
+    value_of = {
+        "language": lambda row: _language(row["locale"]),
+        "country_group": lambda row: row["country_group"],
+        "surface": lambda row: surfaces.get(row["record_surface"], row["record_surface"]),
+        "device_class": lambda row: row["device_class"],
+    }
+    arm_ids = [arm.arm.pk for arm in results.arms]
+    breakdowns = []
+    for key, title in BREAKDOWN_DIMENSIONS:
+        totals: dict[str, dict[int, list[int]]] = {}
+        for row in rows:
+            cell = totals.setdefault(value_of[key](row), {}).setdefault(row["arm_id"], [0, 0])
+            cell[0] += row["decided"]
+            cell[1] += row["opt_ins"]
+        breakdowns.append(
+            Breakdown(
+                key=key,
+                title=title,
+                rows=[
+                    BreakdownRow(
+                        value=value,
+                        cells=[BreakdownCell(*per_arm.get(pk, [0, 0])) for pk in arm_ids],
+                    )
+                    for value, per_arm in sorted(totals.items())
+                ],
+            )
+        )
+    return breakdowns

@@ -39,6 +39,13 @@ class HashVersion(models.IntegerChoices):
     V2 = 2, "GrowthBook v2"
 
 
+class PValueCorrection(models.TextChoices):
+    """How the primary metric's p-values are adjusted across arms (never the guardrails')."""
+
+    HOLM = "holm", "Holm-Bonferroni (family-wise error rate)"
+    BENJAMINI_HOCHBERG = "benjamini_hochberg", "Benjamini-Hochberg (false discovery rate)"
+
+
 class Experiment(models.Model):
     key = models.SlugField(
         max_length=60,
@@ -80,6 +87,28 @@ class Experiment(models.Model):
     min_runtime_days = models.PositiveSmallIntegerField(
         default=7, help_text="Below this many days of a phase the dashboard warns (weekly cycles)."
     )
+    p_value_correction = models.CharField(
+        max_length=20,
+        choices=PValueCorrection.choices,
+        default=PValueCorrection.HOLM,
+        help_text="Adjustment of the opt-in rate's p-values when more than one arm is compared "
+        "with the control. Guardrails are never adjusted: a harm signal is not diluted.",
+    )
+    planned_baseline_rate = models.FloatField(
+        default=0.35, help_text="Planning: the opt-in rate expected in the control arm (0-1)."
+    )
+    planned_daily_exposures = models.PositiveIntegerField(
+        default=100, help_text="Planning: users expected to be exposed per day, all arms together."
+    )
+    target_mde = models.FloatField(
+        default=0.1,
+        help_text="Planning: the smallest relative change of the opt-in rate worth detecting "
+        "(0.1 = 10%, e.g. 35% to 38.5%). Results count as enough data only once the sample "
+        "detects it with the planned power.",
+    )
+    planned_power = models.FloatField(
+        default=0.8, help_text="Planning: the chance of detecting a true change of the target size."
+    )
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -90,6 +119,15 @@ class Experiment(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(coverage__gt=0, coverage__lte=1), name="experiment_coverage_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_baseline_rate__gt=0, planned_baseline_rate__lt=1),
+                name="experiment_baseline_rate_in_range",
+            ),
+            models.CheckConstraint(condition=Q(target_mde__gt=0), name="experiment_mde_positive"),
+            models.CheckConstraint(
+                condition=Q(planned_power__gt=0.05, planned_power__lt=1),
+                name="experiment_power_in_range",
             ),
         ]
 
@@ -198,3 +236,31 @@ class Exposure(models.Model):
 
     def __str__(self) -> str:
         return f"Exposure #{self.pk} to {self.arm}"
+
+
+class ShipDecision(models.Model):
+    """Who shipped which arm's design as the default, when and why: the end of an experiment.
+
+    Written once by ``experiments.services.experiment_ship``, which allows it only for
+    an arm whose verdict was "ship" and a design that passes the compliance lint;
+    ``verdict`` keeps the numbers the decision was made on.
+    """
+
+    experiment = models.OneToOneField(
+        Experiment, on_delete=models.PROTECT, related_name="ship_decision"
+    )
+    arm = models.ForeignKey(Arm, on_delete=models.PROTECT, related_name="+")
+    variant = models.ForeignKey("consent.ModalVariant", on_delete=models.PROTECT, related_name="+")
+    phase = models.PositiveIntegerField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+    reason = models.TextField(help_text="Why this design ships, in the decider's words.")
+    verdict = models.JSONField(help_text="The verdict and numbers at the moment of the decision.")
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.experiment.key}: shipped {self.variant.key}"

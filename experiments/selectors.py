@@ -30,12 +30,13 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber, TruncDate
+from django.db.models.functions import Coalesce, Lower, RowNumber, TruncDate
 
 from config.memo import ProcessMemo
 from consent.models import Choice, ConsentRecord, Policy
 from consent.selectors import current_policy
 
+from .decisions import QUICK_DECISION_SECONDS
 from .models import (
     Arm,
     Assignment,
@@ -44,9 +45,11 @@ from .models import (
     ExperimentPhase,
     ExperimentStatus,
     Exposure,
+    ShipDecision,
 )
 
 REVERSAL_WINDOW = timedelta(days=7)
+QUICK_DECISION = timedelta(seconds=QUICK_DECISION_SECONDS)
 # Time to decide is summarised by its median and by its mean with everything above
 # the 99th percentile pulled down to it (winsorised), so a tab left open for a
 # weekend cannot dominate the mean.
@@ -154,18 +157,15 @@ class DecisionCounts:
     learn_more_opened: int = 0
     opt_ins_matured: int = 0
     reversals: int = 0
+    quick_decisions: int = 0
     median_seconds: float | None = None
     winsorized_mean_seconds: float | None = None
 
 
-def first_decisions(*, experiment: Experiment, phase: ExperimentPhase, now: datetime) -> QuerySet:
-    """One row per exposed user who decided: their first decision on the experiment's surface
-    made after their exposure and before the phase ended.
-
-    Rows are exposures joined to that user's records; "first" is "no earlier
-    such record" (ties on the timestamp broken by record id), which the database
-    answers as an anti-join.
-    """
+def _first_decision_rows(
+    *, experiment: Experiment, phase: ExperimentPhase, now: datetime
+) -> QuerySet:
+    """Exposures joined to each exposed user's first decision in the phase (no window columns)."""
     window_end = phase.ended_at or now
     surface = experiment.surface
     earlier = ConsentRecord.objects.filter(
@@ -176,15 +176,6 @@ def first_decisions(*, experiment: Experiment, phase: ExperimentPhase, now: date
     ).filter(
         Q(decided_at__lt=OuterRef("decided_at"))
         | Q(decided_at=OuterRef("decided_at"), id__lt=OuterRef("record_id"))
-    )
-    matured_before = now - REVERSAL_WINDOW
-    reversed_within_window = ConsentRecord.objects.filter(
-        user=OuterRef("user"),
-        choice=Choice.OPT_OUT,
-        decided_at__gt=OuterRef("decided_at"),
-        decided_at__lte=ExpressionWrapper(
-            OuterRef("decided_at") + Value(REVERSAL_WINDOW), output_field=DateTimeField()
-        ),
     )
     return (
         Exposure.objects.filter(experiment=experiment, phase=phase.number)
@@ -207,23 +198,42 @@ def first_decisions(*, experiment: Experiment, phase: ExperimentPhase, now: date
             ),
         )
         .filter(~Exists(earlier))
-        .annotate(
-            # Only matured opt-ins are looked up: the guard keeps the probe off every other row.
-            reversed=Case(
-                When(
-                    choice=Choice.OPT_IN,
-                    decided_at__lte=matured_before,
-                    then=Exists(reversed_within_window),
-                ),
-                default=Value(False),
+    )
+
+
+def first_decisions(*, experiment: Experiment, phase: ExperimentPhase, now: datetime) -> QuerySet:
+    """One row per exposed user who decided: their first decision on the experiment's surface
+    made after their exposure and before the phase ended.
+
+    Rows are exposures joined to that user's records; "first" is "no earlier
+    such record" (ties on the timestamp broken by record id), which the database
+    answers as an anti-join.
+    """
+    matured_before = now - REVERSAL_WINDOW
+    reversed_within_window = ConsentRecord.objects.filter(
+        user=OuterRef("user"),
+        choice=Choice.OPT_OUT,
+        decided_at__gt=OuterRef("decided_at"),
+        decided_at__lte=ExpressionWrapper(
+            OuterRef("decided_at") + Value(REVERSAL_WINDOW), output_field=DateTimeField()
+        ),
+    )
+    return _first_decision_rows(experiment=experiment, phase=phase, now=now).annotate(
+        # Only matured opt-ins are looked up: the guard keeps the probe off every other row.
+        reversed=Case(
+            When(
+                choice=Choice.OPT_IN,
+                decided_at__lte=matured_before,
+                then=Exists(reversed_within_window),
             ),
-            speed_rank=Window(
-                RowNumber(),
-                partition_by=[F("arm_id")],
-                order_by=[F("time_to_decide").asc(), F("record_id").asc()],
-            ),
-            arm_decided=Window(Count("pk"), partition_by=[F("arm_id")]),
-        )
+            default=Value(False),
+        ),
+        speed_rank=Window(
+            RowNumber(),
+            partition_by=[F("arm_id")],
+            order_by=[F("time_to_decide").asc(), F("record_id").asc()],
+        ),
+        arm_decided=Window(Count("pk"), partition_by=[F("arm_id")]),
     )
 
 
@@ -264,6 +274,7 @@ def decision_counts(
             f"reversals_{arm_id}": Count(
                 "pk", filter=opted_in & Q(decided_at__lte=matured_before, reversed=True)
             ),
+            f"quick_{arm_id}": Count("pk", filter=on_arm & Q(time_to_decide__lt=QUICK_DECISION)),
             f"median_low_{arm_id}": Max("time_to_decide", filter=on_arm & Q(speed_rank=median_low)),
             f"median_high_{arm_id}": Max(
                 "time_to_decide", filter=on_arm & Q(speed_rank=median_high)
@@ -299,6 +310,7 @@ def decision_counts(
             learn_more_opened=row[f"learn_more_{arm_id}"],
             opt_ins_matured=row[f"matured_{arm_id}"],
             reversals=row[f"reversals_{arm_id}"],
+            quick_decisions=row[f"quick_{arm_id}"],
             median_seconds=median,
             winsorized_mean_seconds=winsorized_mean,
         )
@@ -316,3 +328,134 @@ def exposures_by_day(*, experiment: Experiment, phase: int) -> list[tuple[date, 
         .order_by("day", "arm_id")
     )
     return [(row["day"], row["arm_id"], row["n"]) for row in rows]
+
+
+# --- Health checks beside the sample-ratio test --------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhaseHealth:
+    """Counts that should be zero in a healthy phase (GrowthBook's health tab, for this app)."""
+
+    exposed_to_other_arm: int = 0  # saw their arm, then decided under another arm of this test
+    assigned_not_exposed: int = 0
+    exposed_before_start: int = 0
+
+
+def phase_health(*, experiment: Experiment, phase: ExperimentPhase, now: datetime) -> PhaseHealth:
+    """The phase's health counts in one query (three counting subqueries)."""
+    window_end = phase.ended_at or now
+    exposures = Exposure.objects.filter(experiment=experiment, phase=phase.number)
+    other_arm = ConsentRecord.objects.filter(
+        user=OuterRef("user"),
+        arm__experiment=experiment,
+        decided_at__gte=phase.started_at,
+        decided_at__lt=window_end,
+    ).exclude(arm=OuterRef("arm"))
+    exposed = Exposure.objects.filter(
+        experiment=experiment, phase=phase.number, user=OuterRef("user")
+    )
+
+    def count(queryset) -> Subquery:
+        return Subquery(
+            queryset.order_by()
+            .annotate(one=Value(1))
+            .values("one")
+            .annotate(n=Count("pk"))
+            # Grouping by a constant gives one row with the count (or none: Coalesce).
+            .values("n")
+        )
+
+    row = (
+        ExperimentPhase.objects.filter(pk=phase.pk)
+        .annotate(
+            other_arm=Coalesce(count(exposures.filter(Exists(other_arm))), 0),
+            not_exposed=Coalesce(
+                count(
+                    Assignment.objects.filter(experiment=experiment, phase=phase.number).filter(
+                        ~Exists(exposed)
+                    )
+                ),
+                0,
+            ),
+            early=Coalesce(count(exposures.filter(exposed_at__lt=phase.started_at)), 0),
+        )
+        .values("other_arm", "not_exposed", "early")
+        .get()
+    )
+    return PhaseHealth(
+        exposed_to_other_arm=row["other_arm"],
+        assigned_not_exposed=row["not_exposed"],
+        exposed_before_start=row["early"],
+    )
+
+
+# --- Breakdowns -----------------------------------------------------------------------------
+
+COUNTRY_GROUP_GDPR = "EU/EEA/UK"
+COUNTRY_GROUP_REST = "Rest of world"
+UNKNOWN = "unknown"
+
+
+def _contains(*needles: str) -> Q:
+    condition = Q()
+    for needle in needles:
+        condition |= Q(**{f"{_RECORD}__user_agent__icontains": needle})
+    return condition
+
+
+def device_class_expression() -> Case:
+    """Coarse device class from the user agent stored on the decision record, in SQL.
+
+    Tablet before mobile (Android tablets omit "Mobile"; iPads say "iPad"), then
+    desktop operating systems; anything else is unknown. iPadOS 13+ in desktop mode
+    sends a Macintosh user agent and counts as desktop: a server cannot tell.
+    """
+    android_without_mobile = _contains("android") & ~_contains("mobile")
+    return Case(
+        When(
+            _contains("ipad", "tablet", "kindle", "silk") | android_without_mobile,
+            then=Value("tablet"),
+        ),
+        When(_contains("mobi", "iphone", "ipod", "android", "windows phone"), then=Value("mobile")),
+        When(_contains("windows nt", "macintosh", "x11", "cros", "linux"), then=Value("desktop")),
+        default=Value(UNKNOWN),
+    )
+
+
+def country_group_expression(gdpr_countries) -> Case:
+    return Case(
+        When(user__country__in=sorted(gdpr_countries), then=Value(COUNTRY_GROUP_GDPR)),
+        When(user__country="", then=Value(UNKNOWN)),
+        default=Value(COUNTRY_GROUP_REST),
+    )
+
+
+def breakdown_rows(
+    *, experiment: Experiment, phase: ExperimentPhase, now: datetime, gdpr_countries
+) -> list[dict]:
+    """Decided users and opt-ins per (arm, locale, country group, surface, device class).
+
+    One grouped query over the first decisions; ``experiments.analysis`` sums the
+    rows into one table per dimension.
+    """
+    return list(
+        _first_decision_rows(experiment=experiment, phase=phase, now=now)
+        .annotate(
+            locale=Lower(F(f"{_RECORD}__locale")),
+            country_group=country_group_expression(gdpr_countries),
+            record_surface=F(f"{_RECORD}__surface"),
+            device_class=device_class_expression(),
+        )
+        .order_by()
+        .values("arm_id", "locale", "country_group", "record_surface", "device_class")
+        .annotate(decided=Count("pk"), opt_ins=Count("pk", filter=Q(choice=Choice.OPT_IN)))
+    )
+
+
+def ship_decision_for(experiment: Experiment) -> ShipDecision | None:
+    return (
+        ShipDecision.objects.filter(experiment=experiment)
+        .select_related("variant", "decided_by")
+        .first()
+    )

@@ -11,11 +11,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from .analysis import ExperimentResults, experiment_results
+from .analysis import ExperimentResults, experiment_breakdowns, experiment_results
 from .charts import exposures_chart, opt_in_chart
 from .compliance import RULES
-from .models import Experiment
-from .selectors import experiments_for_results
+from .decisions import GUARDRAILS
+from .models import Arm, Experiment
+from .selectors import experiments_for_results, ship_decision_for
 
 RESULTS_PERMISSION = "experiments.view_results"
 
@@ -60,8 +61,42 @@ def dashboard(request: HttpRequest, key: str) -> HttpResponse:
         "rate_chart": opt_in_chart(results),
         "exposure_chart": exposures_chart(results),
         "rules": RULES,
+        "breakdowns": experiment_breakdowns(results),
+        "guardrails": GUARDRAILS,
+        "plan_days": _plan_days(results),
+        "ship_decision": ship_decision_for(results.experiment),
     }
     return render(request, "experiments/dashboard.html", context)
+
+
+def _plan_days(results: ExperimentResults) -> list[dict]:
+    """Power at the target MDE and the MDE at the planned power, week by week (GrowthBook's table)."""
+    planned = results.plan
+    if planned is None:
+        return []
+    days = sorted({7, 14, 21, 28, planned.days_needed or 0} - {0})
+    return [
+        {"days": d, "power": planned.power_after(d), "mde": planned.mde_after(d)}
+        for d in days
+        if d <= 366
+    ]
+
+
+@results_view
+def design_preview(request: HttpRequest, key: str, arm_id: int) -> HttpResponse:
+    """A read-only rendering of one arm's design, from the design's fields as they are now.
+
+    Not the proof of what a person saw (that is the served notice's stored dialog,
+    issue 12): a design edited after the experiment renders its new copy here.
+    """
+    arm = get_object_or_404(
+        Arm.objects.select_related("experiment", "variant"), pk=arm_id, experiment__key=key
+    )
+    return render(
+        request,
+        "experiments/design_preview.html",
+        {"arm": arm, "experiment": arm.experiment, "variant": arm.variant},
+    )
 
 
 CSV_COLUMNS = [
@@ -94,6 +129,8 @@ CSV_COLUMNS = [
     "opt_ins_7_days_old",
     "reversals_7_days",
     "reversal_rate",
+    "quick_decisions",
+    "verdict",
     "srm_p_value",
 ]
 
@@ -145,6 +182,8 @@ def _csv_rows(results: ExperimentResults):
             decisions.opt_ins_matured,
             decisions.reversals,
             arm.reversal_rate,
+            decisions.quick_decisions,
+            arm.verdict.label if arm.verdict else None,
             results.srm_p_value,
         ]
 

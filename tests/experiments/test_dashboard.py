@@ -200,8 +200,9 @@ def test_dashboard_query_count_is_constant_whatever_the_number_of_arms(
     client.get(dashboard_url(experiment))  # warm the content-type cache
 
     # session, user, the user's permissions (2), experiment, phases, arms with their
-    # assigned/exposed counts, the decision aggregate, exposures by day
-    with django_assert_num_queries(9):
+    # assigned/exposed counts, the decision aggregate, exposures by day, the health
+    # counts, the breakdown aggregate, the ship decision
+    with django_assert_num_queries(12):
         response = client.get(dashboard_url(experiment))
 
     assert response.status_code == 200

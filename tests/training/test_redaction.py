@@ -512,3 +512,26 @@ def test_counts_match_the_placeholders_written_across_the_corpus() -> None:
 
         added = len(placeholder.findall(result.text)) - len(placeholder.findall(message["text"]))
         assert sum(result.counts.values()) == added, message["id"]
+
+
+# What the consent dialog promises is what redaction removes (issue 14): one phrase per
+# category the corpus measures, and the categories it does not remove.
+DIALOG_NAMES_FOR_CATEGORY = {
+    "email": "email addresses",
+    "phone": "phone numbers",
+    "card": "payment card",
+    "iban": "IBAN",
+    "national_id": "national ID numbers",
+    "ip": "IP addresses",
+    "secret": "passwords and API keys",
+}
+
+
+def test_consent_dialog_names_every_measured_category_and_what_is_not_removed() -> None:
+    dialog = (ROOT / "templates" / "consent" / "decide.html").read_text(encoding="utf-8")
+    removed = dialog.split("What is used:", 1)[1].split("</li>", 1)[0]
+    not_removed = dialog.split("What is not removed:", 1)[1].split("</p>", 1)[0]
+
+    assert set(DIALOG_NAMES_FOR_CATEGORY) == set(STRUCTURED)
+    assert all(phrase in removed for phrase in DIALOG_NAMES_FOR_CATEGORY.values())
+    assert "names" in not_removed and "street addresses" in not_removed

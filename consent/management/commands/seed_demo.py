@@ -29,7 +29,10 @@ STAFF = [
 POLICY_BODY = """\
 1. What we would use. If you allow it, the text of your conversations with the assistant may be used \
 to train and improve our future models. Before any conversation is used, we remove email addresses, \
-phone numbers, payment card numbers, IBANs, IP addresses and secrets such as API keys.
+phone numbers, payment card numbers, bank account numbers (IBANs), national ID numbers (such as social \
+security, national insurance or tax numbers), IP addresses and secrets such as passwords, API keys, \
+access tokens and private keys. We do not remove names, street addresses or other things you write \
+about yourself in your own words, nor phone numbers written in another country's local format.
 
 2. How long we keep conversations. If you allow training use, conversations are kept for up to 5 years \
 after their last message. If you don't, conversations are deleted 30 days after their last message.

@@ -9,6 +9,9 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from webhooks.models import EventType
+from webhooks.services import event_record
+
 from .. import errors
 from ..chain import record_hash_compute
 from ..errors import ConsentError
@@ -196,7 +199,8 @@ def _replay(*, user, choice: str, basis: DecisionBasis, live: Policy) -> Decisio
 
 
 def _after_decision(*, user, policy: Policy, record: ConsentRecord, basis: DecisionBasis) -> None:
-    """What else changes in the deciding transaction: lockouts, conversations' retention."""
+    """What else changes in the deciding transaction: lockouts, conversations' retention,
+    the webhooks outbox."""
     now = record.decided_at
     if basis.open_lockout:
         Lockout.objects.filter(user=user, policy=policy, resolved_at__isnull=True).update(
@@ -205,6 +209,20 @@ def _after_decision(*, user, policy: Policy, record: ConsentRecord, basis: Decis
     if basis.has_conversations:
         # conversations recomputes their retain_until (DESIGN §4 rule 2) in this transaction.
         decision_recorded.send(sender=ConsentRecord, user=user, policy=policy, now=now)
+    # The outbox row for downstream systems (webhooks), in this same transaction.
+    event_record(
+        type=EventType.CONSENT_DECIDED,
+        user_id=user.pk,
+        record_id=record.pk,
+        occurred_at=now,
+        data={
+            "choice": record.choice,
+            "previous_choice": basis.current_choice(policy),
+            "policy_version": policy.version,
+            "surface": record.surface,
+            "decided_at": now.isoformat(),
+        },
+    )
     logger.info(
         "consent decision recorded",
         extra={
@@ -214,6 +232,15 @@ def _after_decision(*, user, policy: Policy, record: ConsentRecord, basis: Decis
             "surface": record.surface,
         },
     )
+
+
+def _answer_check(*, choice: str, surface: str, variant: ModalVariant | None) -> None:
+    if choice not in Choice.values:
+        raise ConsentError(errors.INVALID_CHOICE, code="invalid_choice")
+    if surface not in Surface.values:
+        raise ConsentError(errors.FORM_TAMPERED, code="form_tampered")
+    if variant is not None and not variant.offered_on(surface):
+        raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
 
 
 @transaction.atomic
@@ -237,13 +264,7 @@ def consent_decision_record(
     a retry, a second tab); a different answer on the same form is refused. Checked
     against the live policy in the database under the user's lock, never a memo.
     """
-    if choice not in Choice.values:
-        raise ConsentError(errors.INVALID_CHOICE, code="invalid_choice")
-    if surface not in Surface.values:
-        raise ConsentError(errors.FORM_TAMPERED, code="form_tampered")
-    if variant is not None and not variant.offered_on(surface):
-        raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
-
+    _answer_check(choice=choice, surface=surface, variant=variant)
     user_lock(user)
     # Read the clock only once the user's lock is held, so decided_at order is chain order.
     now = timezone.now()

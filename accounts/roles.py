@@ -45,6 +45,10 @@ ROLES: dict[str, frozenset[str]] = {
             "consent.view_noticedeferral",
             "consent.view_deadlinereminder",
             "consent.view_lockout",
+            # The evidence log, its signed heads and the verification runs: read-only.
+            "evidence.view_logentry",
+            "evidence.view_signedtreehead",
+            "evidence.view_verificationrun",
             "accounts.view_user",
             # Holds: place (add), release (change), and pick conversations by number; the
             # conversation admin shows metadata only.

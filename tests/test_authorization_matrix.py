@@ -134,6 +134,9 @@ ADMIN_MATRIX: dict[str, tuple[int, ...]] = {
     "experiments.assignment":                           (302, 302, 403, 200, 403, 200),
     "experiments.exposure":                             (302, 302, 403, 200, 403, 200),
     "api.servicetoken":                                 (302, 302, 403, 403, 403, 200),
+    "evidence.logentry":                                (302, 302, 200, 403, 403, 200),
+    "evidence.signedtreehead":                          (302, 302, 200, 403, 403, 200),
+    "evidence.verificationrun":                         (302, 302, 200, 403, 403, 200),
 }
 # fmt: on
 

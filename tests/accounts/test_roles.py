@@ -28,7 +28,8 @@ pytestmark = pytest.mark.django_db
 roles_migration = importlib.import_module("accounts.migrations.0002_roles")
 # Role changes after 0002 ship as their own migrations; replaying them must reach roles.py.
 LATER_ROLE_MIGRATIONS = [
-    importlib.import_module("accounts.migrations.0003_privacy_officer_flags_safety")
+    importlib.import_module("accounts.migrations.0003_privacy_officer_flags_safety"),
+    importlib.import_module("accounts.migrations.0005_privacy_officer_views_evidence"),
 ]
 
 

@@ -9,10 +9,12 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from accounts.pseudonyms import user_pseudonym
@@ -21,14 +23,25 @@ from consent.admin import ModalVariantAdmin as ConsentModalVariantAdmin
 from consent.models import ModalVariant
 
 from . import errors
+from .analysis import experiment_plan, experiment_results
 from .compliance import variant_findings
-from .models import Arm, Assignment, Experiment, ExperimentPhase, ExperimentStatus, Exposure
+from .models import (
+    Arm,
+    Assignment,
+    Experiment,
+    ExperimentPhase,
+    ExperimentStatus,
+    Exposure,
+    ShipDecision,
+)
+from .power import PlanningError
 from .services import (
     experiment_launch,
     experiment_pause,
     experiment_stop,
     experiment_weights_change,
 )
+from .shipping import experiment_ship
 
 
 class ExperimentForm(forms.ModelForm):
@@ -48,6 +61,11 @@ class ExperimentForm(forms.ModelForm):
             "sequential_tuning",
             "min_exposures_per_arm",
             "min_runtime_days",
+            "p_value_correction",
+            "planned_baseline_rate",
+            "planned_daily_exposures",
+            "target_mde",
+            "planned_power",
         ]
 
     def clean_countries(self):
@@ -119,21 +137,45 @@ class ExperimentAdmin(admin.ModelAdmin):
         ("Audience", {"fields": ["audience", "countries", "coverage"]}),
         ("Assignment (GrowthBook)", {"fields": ["hash_seed", "hash_version", "phase"]}),
         (
+            "Planning",
+            {
+                "fields": [
+                    "planned_baseline_rate",
+                    "planned_daily_exposures",
+                    "target_mde",
+                    "planned_power",
+                    "min_runtime_days",
+                    "planning_panel",
+                ],
+                "description": "GrowthBook's frequentist power calculation, computed on save.",
+            },
+        ),
+        (
             "Analysis",
             {
                 "fields": [
+                    "p_value_correction",
                     "sequential_testing",
                     "sequential_tuning",
                     "min_exposures_per_arm",
-                    "min_runtime_days",
                 ]
             },
         ),
+        ("Decision", {"fields": ["verdict_panel"]}),
         ("Dates", {"fields": ["starts_at", "ends_at", "created_at"]}),
     ]
 
     def get_readonly_fields(self, request, obj=None):
-        always = ["status", "phase", "starts_at", "ends_at", "created_at", "results_link"]
+        always = [
+            "status",
+            "phase",
+            "starts_at",
+            "ends_at",
+            "created_at",
+            "results_link",
+            "planning_panel",
+            "verdict_panel",
+        ]
         if obj is None or obj.status == ExperimentStatus.DRAFT:
             return always
         # Live or finished: who is in it and how they are hashed are part of the evidence.
@@ -158,6 +200,105 @@ class ExperimentAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}">Dashboard</a>', reverse("experiments:dashboard", args=[obj.key])
         )
+
+    @admin.display(description="Plan")
+    def planning_panel(self, obj: Experiment) -> str:
+        if obj is None or obj.pk is None:
+            return "Save the experiment to see the days it needs."
+        arms = sum(1 for arm in obj.arms.all() if arm.weight > 0) or 2
+        try:
+            planned = experiment_plan(obj, max(arms, 2))
+        except PlanningError as error:
+            return str(error)
+        days = planned.days_needed
+        rows = [
+            (d, f"{planned.power_after(d):.0%}", _percent(planned.mde_after(d)))
+            for d in sorted({7, 14, 21, 28, days or 0} - {0})
+            if d <= 366
+        ]
+        return format_html(
+            "<p><strong>{}</strong> exposed users and <strong>{}</strong> to detect a {} relative "
+            "change of a {} opt-in rate with {} power (alpha {}, {} arms, {} exposures a day)."
+            "</p><table><thead><tr><th>After</th><th>Power at the target</th><th>MDE</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            f"{planned.users_needed:,}" if planned.users_needed else "Out of reach:",
+            f"{days} days" if days else "more than ten years",
+            _percent(planned.mde),
+            _percent(planned.baseline_rate),
+            f"{planned.power:.0%}",
+            planned.alpha,
+            planned.arms,
+            planned.daily_users,
+            format_html_join("", "<tr><td>{} days</td><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="Verdict per arm")
+    def verdict_panel(self, obj: Experiment) -> str:
+        if obj is None or obj.pk is None or obj.status == ExperimentStatus.DRAFT:
+            return "Launch the experiment to see verdicts."
+        results = experiment_results(experiment=obj)
+        rows = []
+        for arm in results.arms:
+            action = ""
+            if arm.verdict is not None and arm.verdict.ships and obj.is_live:
+                action = format_html(
+                    '<a class="button" href="{}">Ship this design</a>',
+                    reverse("admin:experiments_experiment_ship", args=[obj.pk, arm.arm.pk]),
+                )
+            rows.append((arm.variant.key, arm.verdict.label if arm.verdict else "-", action))
+        return format_html(
+            "<table><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:experiment_id>/ship/<int:arm_id>/",
+                self.admin_site.admin_view(self.ship_view),
+                name="experiments_experiment_ship",
+            ),
+            *super().get_urls(),
+        ]
+
+    def ship_view(self, request: HttpRequest, experiment_id: int, arm_id: int) -> HttpResponse:
+        """Confirm, with a reason, that a winning arm's design becomes the default."""
+        experiment = get_object_or_404(Experiment, pk=experiment_id)
+        if not (
+            self.has_change_permission(request, experiment)
+            and request.user.has_perm("consent.change_modalvariant")
+        ):
+            raise PermissionDenied
+        arm = get_object_or_404(Arm.objects.select_related("variant"), pk=arm_id)
+        change_url = reverse("admin:experiments_experiment_change", args=[experiment.pk])
+        form = ShipForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                experiment_ship(
+                    experiment=experiment,
+                    arm=arm,
+                    decided_by=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{arm.variant.key} is now the default design; {experiment.key} is stopped.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "experiment": experiment,
+            "arm": arm,
+            "form": form,
+            "change_url": change_url,
+            "title": f"Ship “{arm.variant.key}”",
+        }
+        return TemplateResponse(request, "experiments/admin_ship_confirm.html", context)
 
     def save_formset(self, request, form, formset, change):
         experiment = form.instance
@@ -214,6 +355,35 @@ class ExperimentAdmin(admin.ModelAdmin):
     @admin.action(description="Stop selected experiments for good", permissions=["change"])
     def stop(self, request, queryset):
         self._run(request, queryset, experiment_stop, "stopped")
+
+
+def _percent(value: float | None) -> str:
+    return "none" if value is None else f"{value:.1%}"
+
+
+class ShipForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        help_text="Why this design ships; kept with the decision for whoever asks later.",
+    )
+
+
+@admin.register(ShipDecision)
+class ShipDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["experiment", "variant", "phase", "decided_by", "decided_at"]
+    list_select_related = ["experiment", "variant", "decided_by"]
+    fields = [
+        "experiment",
+        "arm",
+        "variant",
+        "phase",
+        "decided_by",
+        "decided_at",
+        "reason",
+        "verdict",
+    ]
+    readonly_fields = fields
 
 
 @admin.register(ExperimentPhase)

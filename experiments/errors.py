@@ -31,3 +31,11 @@ NONCOMPLIANT_DESIGN = (
     "The design “{variant}” fails “{rule}” ({citation}), and this experiment's audience "
     "includes the EU/EEA/UK. Fix the design or restrict the countries to places outside them."
 )
+NOT_SHIPPABLE = "Only a running or paused experiment can ship a design; this one is {status}."
+ARM_NOT_IN_EXPERIMENT = "That arm is not part of this experiment."
+SHIP_REASON_REQUIRED = "Say why this design ships: the reason is kept with the decision."
+NOT_A_WINNER = "“{variant}” cannot be shipped: its verdict is “{verdict}”."
+DEFAULT_FAILS_LINT = (
+    "“{variant}” fails “{rule}” ({citation}). A default design is shown in every country, "
+    "including the EU/EEA/UK, so it cannot become the default."
+)

@@ -239,7 +239,7 @@ def experiment_validate_launch(*, experiment: Experiment) -> None:
     _validate_no_overlap(experiment)
 
 
-def _lock(experiment: Experiment) -> Experiment:
+def experiment_lock(experiment: Experiment) -> Experiment:
     """Lock the row, then reload the caller's instance, so it sees (and keeps) the new state."""
     Experiment.objects.select_for_update().filter(pk=experiment.pk).values_list("pk").get()
     experiment.refresh_from_db()
@@ -255,7 +255,7 @@ def experiment_launch(*, experiment: Experiment, now: datetime | None = None) ->
     fails a compliance rule while the audience includes the EU/EEA/UK.
     """
     now = now or timezone.now()
-    experiment = _lock(experiment)
+    experiment = experiment_lock(experiment)
     if experiment.status not in (ExperimentStatus.DRAFT, ExperimentStatus.PAUSED):
         raise ValidationError(
             errors.NOT_LAUNCHABLE.format(status=experiment.get_status_display().lower()),
@@ -288,7 +288,7 @@ def experiment_launch(*, experiment: Experiment, now: datetime | None = None) ->
 @transaction.atomic
 def experiment_pause(*, experiment: Experiment) -> Experiment:
     """Stop showing the arms (everyone sees the default) while keeping the phase open."""
-    experiment = _lock(experiment)
+    experiment = experiment_lock(experiment)
     if experiment.status != ExperimentStatus.RUNNING:
         raise ValidationError(
             errors.NOT_PAUSABLE.format(status=experiment.get_status_display().lower()),
@@ -303,7 +303,7 @@ def experiment_pause(*, experiment: Experiment) -> Experiment:
 def experiment_stop(*, experiment: Experiment, now: datetime | None = None) -> Experiment:
     """End the experiment for good; its results freeze at this moment."""
     now = now or timezone.now()
-    experiment = _lock(experiment)
+    experiment = experiment_lock(experiment)
     if not experiment.is_live:
         raise ValidationError(
             errors.NOT_STOPPABLE.format(status=experiment.get_status_display().lower()),
@@ -330,7 +330,7 @@ def experiment_weights_change(
     start nothing and return the current phase.
     """
     now = now or timezone.now()
-    experiment = _lock(experiment)
+    experiment = experiment_lock(experiment)
     if not experiment.is_live:
         raise ValidationError(
             errors.NOT_LIVE.format(status=experiment.get_status_display().lower()), code="not_live"

@@ -17,6 +17,8 @@ from django.utils.module_loading import import_string
 
 from consent.models import Choice, ConsentRecord, Policy, UserConsentState
 from consent.selectors import current_policy
+from webhooks.models import EventType
+from webhooks.services import event_record
 
 from . import rules
 from .models import Conversation, Message, Role
@@ -176,6 +178,20 @@ def conversation_reply(*, conversation: Conversation) -> Message | None:
     return _reply_save(conversation=conversation, content=content, answering=question)
 
 
+def _deletion_report(conversation: Conversation, *, held: bool) -> None:
+    """The outbox event telling downstream systems, in the deleting transaction (webhooks).
+
+    ``held``: a legal hold keeps the content here until it ends; downstream systems must
+    stop using it all the same.
+    """
+    event_record(
+        type=EventType.CONVERSATION_DELETED,
+        user_id=conversation.user_id,
+        record_id=conversation.pk,
+        data={"reason": "user", "held": held},
+    )
+
+
 @transaction.atomic
 def conversation_delete(*, conversation: Conversation) -> None:
     """Delete at once, messages included; training uses already recorded stay in the ledger.
@@ -194,10 +210,12 @@ def conversation_delete(*, conversation: Conversation) -> None:
         locked.deleted_by_user_at = now
         locked.retain_until = now
         locked.save(update_fields=["deleted_by_user_at", "retain_until"])
+        _deletion_report(locked, held=True)
         return
     # Set-based: no ORM collector loading every message into memory.
     Message.objects.filter(conversation_id=locked.pk)._raw_delete(Message.objects.db)
     Conversation.objects.filter(pk=locked.pk).delete()
+    _deletion_report(locked, held=False)
 
 
 def conversation_retention_recompute_for_user(

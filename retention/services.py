@@ -20,6 +20,8 @@ from django.db.models.functions import Mod, RowNumber
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
+from webhooks.models import EventType
+from webhooks.services import EventDraft, event_record, events_record
 
 from . import errors
 from .locks import LeaseLost, purge_lock, worker_name
@@ -179,9 +181,23 @@ def _batch_delete(pks: list[int], *, cutoff: datetime) -> tuple[int, int]:
     (RETURNING) lose their messages; the foreign keys are DEFERRABLE INITIALLY
     DEFERRED, checked at commit, when the messages are gone too.
     """
+    owners = _owners(pks)
     deleted = _conversations_delete_returning(pks, cutoff=cutoff)
     if not deleted:
         return 0, 0
+    # Downstream systems hold copies under the same rule: one outbox event per deletion
+    # (webhooks), committed with it. One an owner's delete already reported is not repeated.
+    events_record(
+        drafts=[
+            EventDraft(
+                type=EventType.CONVERSATION_DELETED,
+                user_id=owners[pk],
+                record_id=pk,
+                data={"reason": "retention", "held": False},
+            )
+            for pk in deleted
+        ]
+    )
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         in_deleted, params = _in_ids("conversation_id", deleted)
@@ -190,6 +206,18 @@ def _batch_delete(pks: list[int], *, cutoff: datetime) -> tuple[int, int]:
         # Holds left on a due conversation are spent (released or lapsed): they go with it.
         cursor.execute(f"DELETE FROM {qn(Hold._meta.db_table)} WHERE {in_deleted}", params)
     return len(deleted), messages
+
+
+def _owners(conversation_ids: list[int]) -> dict[int, int]:
+    """Conversation id -> user id, read before the DELETE (the events name the owner)."""
+    in_ids, params = _in_ids("id", conversation_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, user_id FROM {connection.ops.quote_name(Conversation._meta.db_table)} "
+            f"WHERE {in_ids}",
+            params,
+        )
+        return dict(cursor.fetchall())
 
 
 def _messages_count(conversation_ids: list[int]) -> int:
@@ -369,6 +397,17 @@ def hold_place(
         created_at=now,
     )
     _hold_fields_refresh(user_id=user_id, conversation_id=conversation_id, now=now)
+    event_record(
+        type=EventType.HOLD_PLACED,
+        user_id=user_id,
+        record_id=hold.pk,
+        occurred_at=now,
+        data={
+            "scope": "conversation" if conversation_id is not None else "account",
+            "conversation_id": conversation_id,
+            "until": until.isoformat() if until else None,
+        },
+    )
     logger.info(
         "retention hold placed",
         extra={"hold_id": hold.pk, "conversation_id": conversation_id, "user_id": user_id},
@@ -399,5 +438,15 @@ def hold_release(*, hold: Hold, released_by=None) -> Hold:
     hold.save(update_fields=["released_at", "released_by"])
     if user_id is not None:
         _hold_fields_refresh(user_id=user_id, conversation_id=hold.conversation_id, now=now)
+        event_record(
+            type=EventType.HOLD_RELEASED,
+            user_id=user_id,
+            record_id=hold.pk,
+            occurred_at=now,
+            data={
+                "scope": "conversation" if hold.conversation_id is not None else "account",
+                "conversation_id": hold.conversation_id,
+            },
+        )
     logger.info("retention hold released", extra={"hold_id": hold.pk})
     return hold

@@ -20,6 +20,8 @@ from consent.selectors import consent_records_for, consent_state_for
 from conversations.models import Conversation, Message
 from experiments.models import Assignment, Exposure
 from retention.selectors import conversation_unheld_q
+from webhooks.models import EventType
+from webhooks.services import event_record, subject_for
 
 from .selectors import training_uses_for
 
@@ -229,6 +231,17 @@ def user_account_delete(*, user, now: datetime | None = None) -> AccountDeletion
             "is_active",
             "pseudonymised_at",
         ]
+    )
+    # Downstream systems delete their copies too (webhooks outbox, this transaction).
+    event_record(
+        type=EventType.ACCOUNT_DELETED,
+        user_id=user.pk,
+        record_id=subject_for(user.pk),
+        occurred_at=now,
+        data={
+            "conversations_deleted": conversations_deleted,
+            "conversations_held": conversations_held,
+        },
     )
     return AccountDeletion(
         conversations_deleted=conversations_deleted,

@@ -75,8 +75,11 @@ class Event(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["subject", "sequence"], name="webhooks_event_order"),
-            # One event per change: a retried or repeated emission is ignored.
-            models.UniqueConstraint(fields=["type", "record_id"], name="webhooks_event_once"),
+            # One event per change and person: a repeated emission is ignored. (A snapshot
+            # is one record reported to each person in it.)
+            models.UniqueConstraint(
+                fields=["type", "record_id", "subject"], name="webhooks_event_once"
+            ),
         ]
         indexes = [
             models.Index(

@@ -5,7 +5,11 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.utils import timezone
+
+from webhooks.models import EventType
+from webhooks.services import EventDraft, events_record
 
 from ..models import DeadlineReminder, Lockout, Policy, ReminderKind, UserConsentState
 from ..selectors import current_policy_live
@@ -90,11 +94,32 @@ def lockouts_record(*, batch_size: int = 1000, now: datetime | None = None) -> i
         .order_by("pk")
         .values_list("pk", flat=True)[:batch_size]
     )
-    Lockout.objects.bulk_create(
-        [
-            Lockout(user_id=pk, policy=policy, locked_at=policy.decision_deadline, recorded_at=now)
-            for pk in users
-        ],
-        ignore_conflicts=True,
-    )
+    with transaction.atomic():
+        Lockout.objects.bulk_create(
+            [
+                Lockout(
+                    user_id=pk, policy=policy, locked_at=policy.decision_deadline, recorded_at=now
+                )
+                for pk in users
+            ],
+            ignore_conflicts=True,
+        )
+        # The rows this run wrote (a concurrent run's have another recorded_at): their
+        # outbox events commit with them.
+        written = Lockout.objects.filter(policy=policy, user_id__in=users, recorded_at=now)
+        events_record(
+            drafts=[
+                EventDraft(
+                    type=EventType.CONSENT_LOCKOUT,
+                    user_id=user_id,
+                    record_id=lockout_id,
+                    occurred_at=now,
+                    data={
+                        "policy_version": policy.version,
+                        "locked_at": policy.decision_deadline.isoformat(),
+                    },
+                )
+                for lockout_id, user_id in written.values_list("pk", "user_id")
+            ]
+        )
     return len(users)

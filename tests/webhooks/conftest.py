@@ -1,12 +1,19 @@
+import secrets
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from http.server import ThreadingHTTPServer
 
 import pytest
+import time_machine
+from django.utils import timezone
 from standardwebhooks import Webhook
 
+from consent.models import Surface
+from consent.services import consent_record_create
+from tests.consent.factories import PolicyFactory
 from tools.webhook_receiver import Inbox, handler_for
-from webhooks.models import EventType
+from webhooks.models import Event, EventType
 from webhooks.services import subscriber_create
 
 
@@ -81,7 +88,9 @@ def subscribed(db, start_receiver):
         from webhooks.models import Subscriber
 
         subscriber, secret = subscriber_create(
-            name=name, url="http://127.0.0.1:9/placeholder", event_types=event_types or EventType.values
+            name=name,
+            url="http://127.0.0.1:9/placeholder",
+            event_types=event_types or EventType.values,
         )
         receiver = start_receiver(secret)
         Subscriber.objects.filter(pk=subscriber.pk).update(url=receiver.url)
@@ -89,3 +98,37 @@ def subscribed(db, start_receiver):
         return subscriber, secret, receiver
 
     return make
+
+
+@pytest.fixture
+def clock():
+    """Frozen time that moves only when told (each step its own instant)."""
+    with time_machine.travel(timezone.now().replace(microsecond=0), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def policy(db, clock):
+    return PolicyFactory(effective_at=timezone.now() - timedelta(days=10))
+
+
+@pytest.fixture
+def decide(policy, clock):
+    """Record a decision through the consent service, a second after the last step."""
+
+    def record(user, choice: str):
+        clock.shift(timedelta(seconds=1))
+        return consent_record_create(
+            user=user,
+            policy=policy,
+            choice=choice,
+            surface=Surface.SETTINGS,
+            form_key=secrets.token_hex(16),
+            shown_at=timezone.now(),
+        )
+
+    return record
+
+
+def events_of(event_type: str, **filters):
+    return list(Event.objects.filter(type=event_type, **filters).order_by("sequence"))

@@ -63,6 +63,14 @@ ROLES: dict[str, frozenset[str]] = {
             "training.view_trainingsnapshot",
             "training.export_trainingsnapshot",
             "training.view_traininguse",
+            # Webhooks: register and pause the systems told about consent changes, read the
+            # outbox and every delivery, replay one event or a range.
+            "webhooks.add_subscriber",
+            "webhooks.change_subscriber",
+            "webhooks.view_subscriber",
+            "webhooks.view_event",
+            "webhooks.view_delivery",
+            "webhooks.replay_delivery",
         }
     ),
     PRODUCT_ANALYST: frozenset(

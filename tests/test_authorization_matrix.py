@@ -137,6 +137,9 @@ ADMIN_MATRIX: dict[str, tuple[int, ...]] = {
     "evidence.logentry":                                (302, 302, 200, 403, 403, 200),
     "evidence.signedtreehead":                          (302, 302, 200, 403, 403, 200),
     "evidence.verificationrun":                         (302, 302, 200, 403, 403, 200),
+    "webhooks.subscriber":                              (302, 302, 200, 403, 403, 200),
+    "webhooks.event":                                   (302, 302, 200, 403, 403, 200),
+    "webhooks.delivery":                                (302, 302, 200, 403, 403, 200),
 }
 # fmt: on
 

@@ -92,6 +92,7 @@ class IneligibleReason(enum.StrEnum):
     USER_NOT_OPTED_IN = "user_not_opted_in"  # undecided, or opted out, under the current policy
     POLICY_SUPERSEDED = "policy_superseded"  # opted in, but under an older policy version
     NOT_COVERED = "not_covered"  # no activity while the present opt-in was in force
+    TEMPORARY = "temporary"  # a temporary chat: never used for training, whatever the choice
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ def conversation_training_eligibility(
     """May this conversation go into a training snapshot taken at ``now``? (DESIGN §4 rule 1)
 
     The rule of ``training.selectors.eligible_conversations`` for one conversation, plus
-    the first reason it fails: the owner is not deleted, their current choice is opt-in
+    the first reason it fails: the owner is not deleted, it is not a temporary chat
+    (``covered_q`` never covers one), their current choice is opt-in
     under the current policy, and the conversation's last activity is covered by that
     same unbroken opt-in run (``conversations.rules.covered_q``).
     """
@@ -119,7 +121,9 @@ def conversation_training_eligibility(
         # Deleted by its owner but kept for a legal hold: gone as far as training knows.
         Conversation.objects.filter(pk=conversation_id, deleted_by_user_at__isnull=True)
         .select_related("user")
-        .only("pk", "user_id", "covered_by_id", "user__id", "user__pseudonymised_at")
+        .only(
+            "pk", "user_id", "covered_by_id", "is_temporary", "user__id", "user__pseudonymised_at"
+        )
         .first()
     )
     policy = current_policy_live(now=now)  # the database, not this process's memo
@@ -139,6 +143,9 @@ def conversation_training_eligibility(
         return answer(IneligibleReason.NOT_FOUND)
     if conversation.user.pseudonymised_at is not None:
         return answer(IneligibleReason.USER_DELETED)
+    # Before the consent checks: whatever the owner chose, the answer is the same (rule 8).
+    if conversation.is_temporary:
+        return answer(IneligibleReason.TEMPORARY)
     if policy is None:
         return answer(IneligibleReason.NO_POLICY)
     return answer(_coverage_reason(conversation, policy))

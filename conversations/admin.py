@@ -68,12 +68,13 @@ class ConversationAdmin(ContentGuardedAdmin):
         "last_activity_at",
         "retain_until",
         "covered",
+        "is_temporary",
         "safety_flagged_at",
         "hold_reason",
         "hold_until",
         "message_count",
     ]
-    list_filter = [SafetyFlagFilter, CoveredFilter]
+    list_filter = [SafetyFlagFilter, CoveredFilter, "is_temporary"]
     # Title search only for staff who may read content (ContentGuardedAdmin drops it otherwise).
     search_fields = ["=id", "user__email", "title"]
     content_paths = ("title", "messages")
@@ -84,6 +85,7 @@ class ConversationAdmin(ContentGuardedAdmin):
         "created_at",
         "last_activity_at",
         "covered_by",
+        "is_temporary",
         "retain_until",
         "safety_flagged_at",
         "hold_reason",

@@ -20,8 +20,27 @@ class MessageForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, hint: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # What sending will do to this chat, said before it is sent: rendered as the box's
+        # help text, so screen readers announce it with the box (aria-describedby).
+        if hint:
+            self.fields["text"].help_text = hint
         # A browser silently cuts a paste at maxlength; without it the person gets the
         # server's error with their whole text still in the box, and can shorten it.
         self.fields["text"].widget.attrs.pop("maxlength", None)
+
+
+class NewConversationForm(MessageForm):
+    """The first message, and whether the chat is temporary (DESIGN §4 rule 8)."""
+
+    temporary = forms.BooleanField(
+        label="Temporary chat",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"role": "switch"}),
+    )
+
+    def __init__(self, *args, temporary_explained: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        # The period comes from the policy (``presenters.temporary_explained``).
+        self.fields["temporary"].help_text = temporary_explained

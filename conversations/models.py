@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 
 
@@ -30,10 +31,21 @@ class Conversation(models.Model):
     # A legal hold outranks the owner's delete: the conversation disappears for them at
     # once (and from training) but its rows stay until the hold ends and a purge runs.
     deleted_by_user_at = models.DateTimeField(null=True, blank=True)
+    # Started as a temporary chat (DESIGN §4 rule 8): never covered, so never used for
+    # training whatever the owner chooses, and kept only the opt-out period. Fixed at start.
+    is_temporary = models.BooleanField("temporary chat", default=False)
 
     class Meta:
         ordering = ["-last_activity_at"]
         indexes = [models.Index(fields=["user", "-last_activity_at"])]
+        constraints = [
+            # The database refuses what a second code path might try: covering a
+            # temporary chat would make it eligible for training and keep it 5 years.
+            models.CheckConstraint(
+                condition=Q(is_temporary=False) | Q(covered_by__isnull=True),
+                name="temporary_conversation_never_covered",
+            )
+        ]
 
     def __str__(self) -> str:
         # Never the title: it is the start of the first message, i.e. content, and admin

@@ -8,6 +8,10 @@
 - **Retention arithmetic** (rule 2): ``retain_until = last_activity_at + period``, the
   period being the policy's opt-in retention when covered, else its opt-out retention,
   plus the safety extension while the conversation is safety-flagged.
+- **Temporary chats** (rule 8): never covered, whatever the owner's choice, and kept
+  exactly the opt-out retention after their last activity: no safety extension either,
+  since "deleted after 30 days" is the promise the person was given. (A legal hold still
+  outranks it, as it outranks every retention: the purge never deletes a held row.)
 
 Everything that asks "is this covered?" or "until when is this kept?" (activity,
 recompute on a decision, safety flags, training eligibility, the API) uses these
@@ -62,7 +66,9 @@ def covered_q(*, policy: Policy | None) -> Q:
         user__consent_state__choice=Choice.OPT_IN,
         decided_at__gte=F("user__consent_state__opt_in_since__decided_at"),
     )
-    return Q(Exists(in_present_run))
+    # A temporary chat is never covered: here, so that every caller (training eligibility,
+    # the API, retention) agrees, and below the ORM by a check constraint on the model.
+    return Q(is_temporary=False) & Q(Exists(in_present_run))
 
 
 # --- Retention arithmetic -----------------------------------------------------------------
@@ -81,10 +87,17 @@ def safety_extension() -> timedelta:
 
 
 def retain_until(
-    *, last_activity_at: datetime, covered: bool, safety_flagged: bool, policy: Policy | None
+    *,
+    last_activity_at: datetime,
+    covered: bool,
+    safety_flagged: bool,
+    policy: Policy | None,
+    temporary: bool,
 ) -> datetime:
-    """``retain_until`` of one conversation (rule 2)."""
+    """``retain_until`` of one conversation (rules 2 and 8)."""
     opt_in, opt_out = retention_periods(policy)
+    if temporary:
+        return last_activity_at + opt_out
     kept_until = last_activity_at + (opt_in if covered else opt_out)
     if safety_flagged:
         kept_until += safety_extension()
@@ -95,7 +108,7 @@ def retain_until_expression(*, policy: Policy | None) -> Case:
     """``retain_until`` as a database expression over each row, for set-based updates.
 
     The same arithmetic as ``retain_until``: coverage from ``covered_q``, the safety flag
-    from ``safety_flagged_at``.
+    from ``safety_flagged_at``, a temporary chat always the opt-out period.
     """
     opt_in, opt_out = retention_periods(policy)
 
@@ -108,6 +121,7 @@ def retain_until_expression(*, policy: Policy | None) -> Case:
     flagged = Q(safety_flagged_at__isnull=False)
     covered = covered_q(policy=policy)
     return Case(
+        When(is_temporary=True, then=plus(opt_out)),
         When(covered & flagged, then=plus(opt_in + extension)),
         When(covered, then=plus(opt_in)),
         When(flagged, then=plus(opt_out + extension)),

@@ -37,6 +37,7 @@ def _safety_flag_set(*, conversation: Conversation, flagged_at: datetime | None)
         covered=covered,
         safety_flagged=flagged_at is not None,
         policy=policy,
+        temporary=locked.is_temporary,
     )
     locked.save(update_fields=["safety_flagged_at", "retain_until"])
     conversation.safety_flagged_at = locked.safety_flagged_at

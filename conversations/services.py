@@ -28,6 +28,25 @@ from .signals import owner_delete_held, owner_deleted
 logger = logging.getLogger(__name__)
 
 TITLE_LENGTH = 60
+ELLIPSIS = "…"
+# Dropped before the ellipsis: "word," or "word -" then "…" reads as a stutter.
+TITLE_TRAILING = " ,;:-\N{EN DASH}\N{EM DASH}"
+UNTITLED = "New conversation"
+
+
+def conversation_title(text: str) -> str:
+    """A title from the first message: whitespace collapsed, at most ``TITLE_LENGTH``
+    characters, cut at a word boundary with an ellipsis when it is longer.
+
+    A single word longer than the limit is cut inside it (still with the ellipsis).
+    """
+    words = " ".join(text.split())
+    if len(words) <= TITLE_LENGTH:
+        return words or UNTITLED
+    room = TITLE_LENGTH - len(ELLIPSIS)
+    cut = words[: room + 1]  # one more: a space right after the cut keeps the last word
+    cut = cut[: cut.rfind(" ")] if " " in cut else cut[:room]
+    return cut.rstrip(TITLE_TRAILING) + ELLIPSIS
 
 
 class ReplyFailed(Exception):
@@ -57,7 +76,8 @@ def _coverage_record(user, policy: Policy | None) -> ConsentRecord | None:
 
 def _record_activity(conversation: Conversation, now: datetime) -> None:
     policy = current_policy(now=now)
-    covered_by = _coverage_record(conversation.user, policy)
+    # A temporary chat is never covered, whatever the owner chose (DESIGN §4 rule 8).
+    covered_by = None if conversation.is_temporary else _coverage_record(conversation.user, policy)
     conversation.last_activity_at = now
     conversation.covered_by = covered_by
     conversation.retain_until = rules.retain_until(
@@ -65,6 +85,7 @@ def _record_activity(conversation: Conversation, now: datetime) -> None:
         covered=covered_by is not None,
         safety_flagged=conversation.safety_flagged_at is not None,
         policy=policy,
+        temporary=conversation.is_temporary,
     )
 
 
@@ -114,10 +135,11 @@ def _reply_save(
 
 
 @transaction.atomic
-def _conversation_open(*, user, text: str) -> tuple[Conversation, Message]:
+def _conversation_open(*, user, text: str, temporary: bool) -> tuple[Conversation, Message]:
     now = timezone.now()
-    title = " ".join(text.split())[:TITLE_LENGTH] or "New conversation"
-    conversation = Conversation(user=user, title=title, created_at=now)
+    conversation = Conversation(
+        user=user, title=conversation_title(text), created_at=now, is_temporary=temporary
+    )
     _record_activity(conversation, now)
     conversation.save()
     question = Message.objects.create(
@@ -137,12 +159,14 @@ def _question_save(*, conversation: Conversation, text: str) -> Message:
     return Message.objects.create(conversation=locked, role=Role.USER, content=text, created_at=now)
 
 
-def conversation_start(*, user, text: str) -> Conversation:
+def conversation_start(*, user, text: str, temporary: bool = False) -> Conversation:
     """Start a conversation with the user's first message, then get the assistant's reply.
 
+    ``temporary``: a temporary chat, never used for training and kept only the opt-out
+    period (DESIGN §4 rule 8); it stays temporary for its whole life.
     Raises ``ReplyFailed`` (the conversation and message saved) when the responder fails.
     """
-    conversation, question = _conversation_open(user=user, text=text)
+    conversation, question = _conversation_open(user=user, text=text, temporary=temporary)
     content = _ask_responder(conversation, question)
     _reply_save(conversation=conversation, content=content, answering=None)
     return conversation

@@ -9,14 +9,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from config.http import HtmxHttpRequest
+from consent.selectors import gate_status
 
 from . import errors, selectors, services
-from .forms import MessageForm
+from .forms import MessageForm, NewConversationForm
 from .models import Conversation
+from .presenters import StatusWriter, temporary_explained
 from .responders import assistant_display_name
 
 CONVERSATION_DELETED = "Conversation deleted."
@@ -29,11 +32,32 @@ def _see_other(url: str) -> HttpResponse:
     return response
 
 
-def _thread_context(conversation: Conversation, form: MessageForm) -> dict:
+def _status_writer(request: HtmxHttpRequest) -> StatusWriter:
+    """Status lines under the policy and choice the gate read for this request."""
+    # The gate middleware leaves its answer on the request; no second query for it.
+    gate = getattr(request, "consent_gate", None) or gate_status(
+        user=request.user, session=request.session
+    )
+    return StatusWriter(
+        user=request.user, policy=gate.policy, choice=gate.choice, now=timezone.now()
+    )
+
+
+def _conversation_get(request: HtmxHttpRequest, conversation_id: int, writer: StatusWriter):
+    return selectors.conversation_get_for(request.user, conversation_id, policy=writer.policy)
+
+
+def _new_form(writer: StatusWriter, data=None) -> NewConversationForm:
+    return NewConversationForm(data, temporary_explained=temporary_explained(writer.policy))
+
+
+def _thread_context(conversation: Conversation, writer: StatusWriter, data=None) -> dict:
+    status = writer.status(conversation)
     return {
         "conversation": conversation,
+        "status": status,
         "thread": conversation.messages.all(),
-        "form": form,
+        "form": MessageForm(data, hint=status.reply_covers),
         "assistant_name": assistant_display_name(),
         "awaiting_reply": services.conversation_awaiting_reply(conversation) is not None,
     }
@@ -57,12 +81,14 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def conversation_list(request: HtmxHttpRequest) -> HttpResponse:
+    writer = _status_writer(request)
+    conversations = selectors.conversation_list_for(request.user, policy=writer.policy)
     return render(
         request,
         "conversations/list.html",
         {
-            "conversations": selectors.conversation_list_for(request.user),
-            "form": MessageForm(),
+            "conversations": writer.listed(conversations),
+            "form": _new_form(writer),
         },
     )
 
@@ -70,11 +96,13 @@ def conversation_list(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def conversation_new(request: HtmxHttpRequest) -> HttpResponse:
-    form = MessageForm(request.POST or None)
+    form = _new_form(_status_writer(request), request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             conversation = services.conversation_start(
-                user=request.user, text=form.cleaned_data["text"]
+                user=request.user,
+                text=form.cleaned_data["text"],
+                temporary=form.cleaned_data["temporary"],
             )
         except services.ReplyFailed as failed:
             return _reply_failed(request, failed.conversation)
@@ -85,27 +113,26 @@ def conversation_new(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def conversation_detail(request: HtmxHttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = selectors.conversation_get_for(request.user, conversation_id)
-    return render(
-        request, "conversations/detail.html", _thread_context(conversation, MessageForm())
-    )
+    writer = _status_writer(request)
+    conversation = _conversation_get(request, conversation_id, writer)
+    return render(request, "conversations/detail.html", _thread_context(conversation, writer))
 
 
 @login_required
 @require_POST
 def message_post(request: HtmxHttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = selectors.conversation_get_for(request.user, conversation_id)
+    writer = _status_writer(request)
+    conversation = _conversation_get(request, conversation_id, writer)
     form = MessageForm(request.POST)
     if not form.is_valid():
+        # The thread again, its composer holding the text with its error (and the hint).
+        context = _thread_context(conversation, writer, request.POST)
         if request.htmx:
             # Replace the composer with the same form showing its errors, in place.
-            response = render(
-                request,
-                "conversations/detail.html#message-form",
-                {"conversation": conversation, "form": form, "focus_composer": True},
-            )
+            context["focus_composer"] = True
+            response = render(request, "conversations/detail.html#message-form", context)
             return reswap(retarget(response, "#message-form"), "outerHTML")
-        return render(request, "conversations/detail.html", _thread_context(conversation, form))
+        return render(request, "conversations/detail.html", context)
 
     try:
         question, answer = services.message_post(
@@ -114,7 +141,9 @@ def message_post(request: HtmxHttpRequest, conversation_id: int) -> HttpResponse
     except services.ReplyFailed:
         return _reply_failed(request, conversation)
     if request.htmx:
-        context = _thread_context(conversation, MessageForm())
+        # The reply may have changed coverage and retention: the status line is re-read.
+        conversation = _conversation_get(request, conversation_id, writer)
+        context = _thread_context(conversation, writer)
         context.update({"new_messages": [question, answer], "focus_composer": True})
         return render(request, "conversations/detail.html#new-messages", context)
     return _see_other(f"{conversation.get_absolute_url()}#message-{answer.pk}")

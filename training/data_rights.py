@@ -51,6 +51,8 @@ def _conversations(user) -> list[dict]:
             "created_at": _iso(conversation.created_at),
             "last_activity_at": _iso(conversation.last_activity_at),
             "kept_until": _iso(conversation.retain_until),
+            # Temporary chats are the owner's data like any other: included, and marked.
+            "is_temporary": conversation.is_temporary,
             "covered_by_consent_record_id": (
                 str(conversation.covered_by_id) if conversation.covered_by_id else None
             ),

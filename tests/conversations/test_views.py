@@ -121,7 +121,7 @@ def test_list_shows_only_my_conversations_newest_activity_first(
     response = client_logged_in.get(reverse("conversations:list"))
 
     html = response.content.decode()
-    assert [c.title for c in response.context["conversations"]] == [
+    assert [row.conversation.title for row in response.context["conversations"]] == [
         "Fresh one",
         "Middle one",
         "Old one",

@@ -52,6 +52,7 @@ GATE_ALLOW_LIST: dict[str, str] = {
     "experiments:list": "Analysts' results pages: an operator tool (experiments.view_results).",
     "experiments:dashboard": "Analysts' results pages: an operator tool (experiments.view_results).",
     "experiments:results_csv": "Analysts' results as CSV: an operator tool (experiments.view_results).",
+    "experiments:design_preview": "A design as analysts read it beside results (experiments.view_results).",
     # Mounted by bench.urls only, never by the product's config.urls.
     "bench_minimal": "bench/load.py's baseline page: measured without the gate, by design.",
     "bench_insert": "bench/load.py's baseline write: measured without the gate, by design.",

@@ -54,7 +54,8 @@ class Behaviour:
 
 BEHAVIOUR = {
     "two_buttons": Behaviour(0.92, 0.36, 0.16, 9.0, 0.02),
-    "accept_toggle_on": Behaviour(0.95, 0.11, 0.06, 4.0, 0.09),
+    # 13% of its opt-ins withdrawn within a week: the reversal rate the issue reports for it.
+    "accept_toggle_on": Behaviour(0.95, 0.11, 0.06, 4.0, 0.13),
     "accept_toggle_off": Behaviour(0.94, 0.19, 0.08, 5.0, 0.02),
 }
 
@@ -66,14 +67,46 @@ def _seconds_to_decide(rng: random.Random, median: float) -> float:
     return seconds
 
 
-def _record(*, user_id: int, policy, previous: ConsentRecord | None, **fields) -> ConsentRecord:
+# Browsers of the simulated people, for the breakdowns (language and device class).
+LOCALES = (("en-US", 0.7), ("es-US", 0.2), ("zh-CN", 0.05), ("de-DE", 0.05))
+USER_AGENTS = (
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
+        0.45,
+    ),
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+        0.3,
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36",
+        0.15,
+    ),
+    ("Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148", 0.1),
+)
+
+
+def _pick(rng: random.Random, options) -> str:
+    values, weights = zip(*options, strict=True)
+    return rng.choices(values, weights=weights)[0]
+
+
+def _record(
+    *,
+    user_id: int,
+    policy,
+    previous: ConsentRecord | None,
+    locale: str = "en-US",
+    user_agent: str = USER_AGENTS[0][0],
+    **fields,
+) -> ConsentRecord:
     return consent_record_build(
         user_id=user_id,
         policy=policy,
         previous=previous,
         form_key=secrets.token_hex(16),
-        user_agent="experiments demo",
-        locale="en",
+        user_agent=user_agent,
+        locale=locale,
         jurisdiction="US",
         **fields,
     )
@@ -106,6 +139,13 @@ def seed_experiment_demo(
         audience=Audience.NEW_USERS,
         countries=["US"],
         coverage=1.0,
+        # Planned for large differences between very different designs: about 60
+        # exposures a day over three arms detect a 35% relative change of a 35% opt-in
+        # rate with 80% power in 17 days (experiments.power).
+        planned_baseline_rate=0.35,
+        planned_daily_exposures=60,
+        target_mde=0.35,
+        planned_power=0.8,
     )
     variants = {v.key: v for v in ModalVariant.objects.filter(key__in=BEHAVIOUR)}
     arms = Arm.objects.bulk_create(
@@ -168,6 +208,7 @@ def seed_experiment_demo(
         )
         if rng.random() > behaviour.decides or decided_at > now:
             continue
+        browser = {"locale": _pick(rng, LOCALES), "user_agent": _pick(rng, USER_AGENTS)}
         acted = rng.random() < behaviour.touches_or_allows
         if variant.has_toggle:
             opted_in = variant.toggle_default != acted  # touching flips the switch from its default
@@ -186,6 +227,7 @@ def seed_experiment_demo(
             learn_more_opened=rng.random() < behaviour.learn_more,
             shown_at=exposed_at,
             decided_at=decided_at,
+            **browser,
         )
         records.append(first)
         latest, opt_in_since = first, first if opted_in else None
@@ -199,6 +241,7 @@ def seed_experiment_demo(
                 surface=Surface.SETTINGS,
                 shown_at=reversal_at - timedelta(seconds=5),
                 decided_at=reversal_at,
+                **browser,
             )
             records.append(latest)
             opt_in_since = None

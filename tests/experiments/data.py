@@ -38,6 +38,8 @@ def decide(
     arm: Arm | None = None,
     toggle_touched: bool = False,
     learn_more_opened: bool = False,
+    user_agent: str = "",
+    locale: str = "",
 ) -> ConsentRecord:
     previous = ConsentRecord.objects.filter(user=user).order_by("-decided_at").first()
     record = consent_record_build(
@@ -53,6 +55,8 @@ def decide(
         decided_at=at,
         form_key=secrets.token_hex(16),
         previous=previous,
+        user_agent=user_agent,
+        locale=locale,
     )
     record.save(force_insert=True)
     return record

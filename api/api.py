@@ -12,13 +12,19 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from ninja import NinjaAPI, P, PathEx, Swagger
+from ninja import NinjaAPI, P, PathEx, Query, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from consent.receipts import receipt_build
 from consent.selectors import current_policy_live
+from training.selectors import (
+    WITHDRAWALS_PAGE_MAX,
+    InvalidCursor,
+    snapshot_by_key,
+    snapshot_withdrawals,
+)
 
 from . import errors
 from .auth import ServiceTokenAuth
@@ -30,6 +36,7 @@ from .schemas import (
     TrainingEligibilityOut,
     UserConsentOut,
     ValidationErrorOut,
+    WithdrawalsOut,
 )
 from .selectors import (
     consent_record_for_receipt,
@@ -44,7 +51,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Read-only answers for downstream services: a user's consent, whether a conversation "
-        "may be used for training now, consent receipts and the current policy. "
+        "may be used for training now, what a snapshot already taken may no longer use, "
+        "consent receipts and the current policy. "
         "Authenticate with `Authorization: Bearer <service token>` (issued in admin). "
         'Errors are JSON: `{"code": ..., "detail": ...}`.'
     ),
@@ -205,4 +213,58 @@ def policy_current(request: HttpRequest):
         "opt_out_retention_days": policy.opt_out_retention.days,
         "text_sha256": policy.text_digest,
         "url": reverse("consent:policy", kwargs={"version": policy.version}),
+    }
+
+
+SnapshotKey = PathEx[
+    str,
+    P(
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        min_length=1,
+        max_length=64,
+        description="The snapshot's key (letters, digits, '-' and '_').",
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    Query(
+        None,
+        max_length=200,
+        description="The `next_cursor` (or an entry's `cursor`) of an earlier page; "
+        "leave out to start from the first withdrawal.",
+    ),
+]
+PageSize = Annotated[
+    int, Query(500, ge=1, le=WITHDRAWALS_PAGE_MAX, description="Entries per page.")
+]
+
+
+@api.get(
+    "/snapshots/{snapshot_key}/withdrawals",
+    response={200: WithdrawalsOut, 400: ErrorOut, **AUTH_ERRORS, **MALFORMED, **UNKNOWN},
+    url_name="snapshot_withdrawals",
+    operation_id="snapshot_withdrawals",
+    summary="Conversations a snapshot already taken may no longer use",
+    description=(
+        "Entries of the snapshot's ledger whose owner has since opted out "
+        "(`opted_out`), deleted the conversation (`conversation_deleted`) or deleted "
+        "the account (`account_deleted`), oldest withdrawal first: ids only. Each "
+        "entry appears once, at its first withdrawal; the list only grows at its end. "
+        "Page with `since`: poll with the last `next_cursor` to receive only what is "
+        "new. A withdrawal is listed about 30 seconds after it happens."
+    ),
+    tags=["training"],
+)
+def withdrawals(request: HttpRequest, snapshot_key: SnapshotKey, since: Cursor, limit: PageSize):
+    snapshot = snapshot_by_key(snapshot_key)
+    if snapshot is None:
+        raise ApiError(errors.SNAPSHOT_NOT_FOUND, status=404)
+    try:
+        page = snapshot_withdrawals(snapshot=snapshot, since=since, limit=limit, now=timezone.now())
+    except InvalidCursor:
+        raise ApiError(errors.INVALID_CURSOR, status=400) from None
+    return {
+        "snapshot_key": snapshot.snapshot_key,
+        "withdrawals": page.items,
+        "next_cursor": page.next_cursor,
     }

@@ -16,6 +16,8 @@ RATE_LIMITED = "rate_limited"
 TOKEN_FAILURES_LIMITED = "too_many_token_failures"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 UNAVAILABLE = "temporarily_unavailable"
+SNAPSHOT_NOT_FOUND = "snapshot_not_found"
+INVALID_CURSOR = "invalid_cursor"
 
 MESSAGES = {
     TOKEN_MISSING: "Send your service token as 'Authorization: Bearer <token>'.",
@@ -30,6 +32,8 @@ MESSAGES = {
     TOKEN_FAILURES_LIMITED: "Too many failed token checks from this address. Wait the number of seconds in Retry-After, then retry with a valid token.",
     METHOD_NOT_ALLOWED: "This address does not answer this method: use one of those in the Allow header.",
     UNAVAILABLE: "The API cannot answer right now. Retry after the number of seconds in Retry-After.",
+    SNAPSHOT_NOT_FOUND: "There is no finished training snapshot with this key.",
+    INVALID_CURSOR: "This cursor was not issued by this snapshot's withdrawals feed. Pass 'since' exactly as a page returned it, or leave it out to start from the beginning.",
 }
 
 

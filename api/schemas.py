@@ -6,6 +6,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from training.selectors import WithdrawalReason
+
 from .selectors import ConsentStatus, IneligibleReason
 
 
@@ -44,6 +46,22 @@ class TrainingEligibilityOut(Schema):
     policy_version: str | None
     covered_by_record_id: UUID | None
     checked_at: datetime
+
+
+class WithdrawalOut(Schema):
+    conversation_id: int
+    user: str = Field(description="The pseudonymous user id the snapshot's files carry.")
+    reason: WithdrawalReason
+    withdrawn_at: datetime
+    cursor: str = Field(description="Pass as `since` to continue after this entry.")
+
+
+class WithdrawalsOut(Schema):
+    snapshot_key: str
+    withdrawals: list[WithdrawalOut]
+    next_cursor: str | None = Field(
+        description="Pass as `since` next time: the last entry's cursor, else the `since` sent."
+    )
 
 
 class PolicyOut(Schema):

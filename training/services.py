@@ -45,15 +45,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.pseudonyms import user_pseudonym as pseudonym
 from consent.evidence import state_mismatches_report
 from consent.models import Policy
 from consent.selectors import current_policy_live
 from conversations.models import Conversation, Message, Role
 from conversations.services import TITLE_LENGTH
+from webhooks.models import EventType
+from webhooks.services import EventDraft, events_record
 
 from . import errors, storage
 from .errors import TrainingExportError
@@ -68,6 +69,7 @@ from .models import (
     TrainingSnapshot,
     TrainingUse,
 )
+from .pseudonyms import user_pseudonym
 from .redaction import REDACTION_VERSION, redact
 from .selectors import eligible_conversations
 
@@ -85,20 +87,8 @@ DEFAULT_SHARD_LEASE_SECONDS = 2 * 60 * 60
 RECHECK_CHUNK_SIZE = 2000
 # Phone numbers written without +CC are read in the owner's country, else in this region.
 DEFAULT_REGION = "US"
-PSEUDONYM_SALT = "training.pseudonym"
 SNAPSHOT_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MANIFEST_VERSION = 1
-
-
-def user_pseudonym(user_id: int) -> str:
-    """The stable pseudonymous id of a user in training files: HMAC-SHA256 of the id.
-
-    Keyed by ``TRAINING_PSEUDONYM_KEY`` (falling back to ``SECRET_KEY``); ``salted_hmac``
-    derives a purpose-specific key, so the raw secret is never the HMAC key. Rotating the
-    key changes every pseudonym, which unlinks users across snapshots.
-    """
-    secret = getattr(settings, "TRAINING_PSEUDONYM_KEY", "") or settings.SECRET_KEY
-    return pseudonym(user_id, purpose=PSEUDONYM_SALT, secret=secret)
 
 
 def shard_size_setting() -> int:
@@ -604,6 +594,30 @@ def _finalise(export_id: int):
                 [snapshot.pk, export.pk],
             )
         ShardEntry.objects.filter(shard__export=export)._raw_delete(ShardEntry.objects.db)
+        # Each person whose conversations went in learns it (webhooks outbox, this
+        # transaction): a later opt-out or deletion can then name the snapshots to act on.
+        per_user = (
+            TrainingUse.objects.filter(snapshot=snapshot)
+            .values("user_id")
+            .annotate(conversations=Count("pk"))
+            .values_list("user_id", "conversations")
+        )
+        events_record(
+            drafts=[
+                EventDraft(
+                    type=EventType.SNAPSHOT_CREATED,
+                    user_id=user_id,
+                    record_id=snapshot.pk,
+                    occurred_at=finalised_at,
+                    data={
+                        "snapshot_key": export.snapshot_key,
+                        "policy_version": export.policy.version,
+                        "conversations": conversations,
+                    },
+                )
+                for user_id, conversations in per_user
+            ]
+        )
         export.status = ExportStatus.DONE
         export.snapshot = snapshot
         export.finished_at = finalised_at

@@ -221,6 +221,7 @@ def test_openapi_schema_is_served_without_a_token(anonymous_api):
         "/api/v1/conversations/{conversation_id}/training-eligibility",
         "/api/v1/receipts/{record_id}",
         "/api/v1/policy/current",
+        "/api/v1/snapshots/{snapshot_key}/withdrawals",
     }
     assert schema["components"]["securitySchemes"]["ServiceTokenAuth"]["scheme"] == "bearer"
 

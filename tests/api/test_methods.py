@@ -12,6 +12,7 @@ OPERATION_PATHS = [
     "/api/v1/conversations/1/training-eligibility",
     "/api/v1/receipts/00000000-0000-4000-8000-000000000000",
     "/api/v1/policy/current",
+    "/api/v1/snapshots/a/withdrawals",
 ]
 DOCUMENT_PATHS = ["/api/v1/openapi.json", "/api/v1/docs"]
 WRONG_METHODS = ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE", "PURGE"]

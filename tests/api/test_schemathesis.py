@@ -5,6 +5,8 @@ valid token; every response must be no 5xx and must match the schema (status cod
 content type, body). Bounded for the normal suite: a few dozen examples per operation.
 """
 
+from datetime import timedelta
+
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
@@ -18,6 +20,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from training.services import training_snapshot_export
 
 pytestmark = pytest.mark.django_db
 
@@ -52,11 +56,15 @@ def wsgi_app():
 
 
 @pytest.fixture
-def population(person, decide, chat):
+def population(person, decide, chat, clock, tmp_path):
     """Real rows with small ids, so generated ids hit existing users, records and chats."""
     opted_in, opted_out, undecided = person(), person(), person()
     records = [decide.opt_in(opted_in), decide.opt_out(opted_out)]
     conversations = [chat(opted_in), chat(opted_out), chat(undecided)]
+    # A snapshot with one withdrawn entry, so the withdrawals feed answers with a page.
+    training_snapshot_export(snapshot_key="a", out_path=tmp_path / "snapshot.json")
+    decide.opt_out(opted_in)
+    clock.shift(timedelta(minutes=1))  # past the feed's settling delay
     return {"users": [opted_in, opted_out, undecided], "records": records, "chats": conversations}
 
 
@@ -78,6 +86,7 @@ OPERATIONS = [
     "/api/v1/conversations/{conversation_id}/training-eligibility",
     "/api/v1/receipts/{record_id}",
     "/api/v1/policy/current",
+    "/api/v1/snapshots/{snapshot_key}/withdrawals",
 ]
 
 
@@ -127,6 +136,7 @@ def test_answers_about_real_rows_match_the_schema(wsgi_app, population, auth_hea
             {"conversation_id": conversation.pk},
         ),
         ("/api/v1/policy/current", {}),
+        ("/api/v1/snapshots/{snapshot_key}/withdrawals", {"snapshot_key": "a"}),
     ]
     for path, parameters in requests:
         case = served[path]["GET"].Case(path_parameters=parameters)
@@ -148,6 +158,7 @@ def test_wrong_methods_get_the_405_each_operation_documents(
             "conversation_id": population["chats"][0].pk
         },
         "/api/v1/policy/current": {},
+        "/api/v1/snapshots/{snapshot_key}/withdrawals": {"snapshot_key": "a"},
     }
     for path in OPERATIONS:
         case = served[path]["GET"].Case(method=method, path_parameters=parameters[path])

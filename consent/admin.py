@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from config.admin import ReadOnlyAdmin
+from webhooks.admin import not_acknowledged_filter, propagation_html
+from webhooks.models import EventType
 
 from .models import (
     ConsentRecord,
@@ -73,7 +75,13 @@ class ModalVariantAdmin(admin.ModelAdmin):
 @admin.register(ConsentRecord)
 class ConsentRecordAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "choice", "surface", "variant", "policy", "decided_at"]
-    list_filter = ["choice", "surface", "variant", "policy"]
+    list_filter = [
+        "choice",
+        "surface",
+        "variant",
+        "policy",
+        not_acknowledged_filter(EventType.CONSENT_DECIDED),
+    ]
     search_fields = ["id", "user__email", "record_hash"]
     date_hierarchy = "decided_at"
     list_select_related = ["user", "variant", "policy"]
@@ -84,9 +92,16 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
     def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
         # Every model field, the browser-reported ones under labels that say so.
         return [
-            f"{f.name}_as_reported" if f.name in BROWSER_REPORTED else f.name
-            for f in self.model._meta.fields
+            *(
+                f"{f.name}_as_reported" if f.name in BROWSER_REPORTED else f.name
+                for f in self.model._meta.fields
+            ),
+            "propagation",
         ]
+
+    @admin.display(description="Downstream systems (webhooks)")
+    def propagation(self, obj: ConsentRecord) -> str:
+        return propagation_html(event_type=EventType.CONSENT_DECIDED, record_id=str(obj.pk))
 
     @admin.display(description=BROWSER_REPORTED["toggle_touched"], boolean=True)
     def toggle_touched_as_reported(self, obj: ConsentRecord) -> bool:

@@ -6,10 +6,12 @@ from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html, format_html_join
 
 from . import errors
 from .addresses import EndpointRefused, endpoint_resolve
 from .models import OPEN_STATUSES, Delivery, DeliveryStatus, Event, EventType, Subscriber
+from .selectors import record_acknowledged_q, record_propagation
 from .services import (
     deliveries_replay,
     events_replay,
@@ -23,6 +25,7 @@ REPLAY_PERMISSION = "webhooks.replay_delivery"
 
 
 class SubscriberForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
         choices=EventType.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -212,3 +215,58 @@ class DeliveryAdmin(ReadOnlyAdmin):
     def replay(self, request, queryset):
         count = deliveries_replay(deliveries=Delivery.objects.filter(pk__in=queryset.values("pk")))
         self.message_user(request, f"{count} deliveries will be sent again.")
+
+
+# --- For the admins of reported records (consent records) ----------------------------------
+
+
+def not_acknowledged_filter(event_type: str) -> type[admin.SimpleListFilter]:
+    """A list filter: records whose ``event_type`` event system X has not acknowledged (2xx)."""
+
+    class NotAcknowledgedFilter(admin.SimpleListFilter):
+        title = "not yet acknowledged by"
+        parameter_name = "not_acknowledged_by"
+
+        def lookups(self, request, model_admin):
+            return [(str(pk), name) for pk, name in Subscriber.objects.values_list("pk", "name")]
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            if not value or not value.isdigit():
+                return queryset
+            return queryset.exclude(
+                record_acknowledged_q(subscriber_id=int(value), event_type=event_type)
+            )
+
+    return NotAcknowledgedFilter
+
+
+PROPAGATION_LABELS = {
+    DeliveryStatus.PENDING: "pending",
+    DeliveryStatus.FAILED: "failed, retrying",
+    DeliveryStatus.DELIVERED: "delivered",
+    DeliveryStatus.DEAD_LETTERED: "dead-lettered",
+}
+
+
+def propagation_html(*, event_type: str, record_id: str) -> str:
+    """Per subscriber: delivered (when, response code) / pending / failed / dead-lettered."""
+    rows = record_propagation(event_type=event_type, record_id=record_id)
+    if not rows:
+        return "No subscribers."
+    items = []
+    for row in rows:
+        label = PROPAGATION_LABELS.get(row.status, row.status)
+        if row.status == DeliveryStatus.DELIVERED:
+            detail = f"{row.delivered_at:%Y-%m-%d %H:%M:%S %Z}, HTTP {row.response_status}"
+        elif row.status == DeliveryStatus.FAILED:
+            detail = f"{row.attempts} attempts, next {row.next_attempt_at:%Y-%m-%d %H:%M %Z}: {row.last_error}"
+        elif row.status == DeliveryStatus.DEAD_LETTERED:
+            detail = f"after {row.attempts} attempts: {row.last_error}"
+        else:
+            detail = ""
+        items.append((row.subscriber.name, label, detail))
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join("", "<li><strong>{}</strong>: {} {}</li>", items),
+    )

@@ -69,6 +69,7 @@ def start_receiver():
         receiver = Receiver(url="", inbox=Inbox(None, quiet=True))
         server = ThreadingHTTPServer(("127.0.0.1", 0), _receiver_handler(Webhook(secret), receiver))
         server.daemon_threads = True
+        server.handle_error = lambda request, address: None  # a client hanging up is fine
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         receiver.url = f"http://127.0.0.1:{server.server_port}/hooks"
@@ -132,3 +133,24 @@ def decide(policy, clock):
 
 def events_of(event_type: str, **filters):
     return list(Event.objects.filter(type=event_type, **filters).order_by("sequence"))
+
+
+def emit(user, event_type: str = EventType.CONSENT_DECIDED, record_id=None) -> Event:
+    """One committed outbox event for ``user``."""
+    from webhooks.services import event_record
+
+    return event_record(
+        type=event_type, user_id=user.pk, record_id=record_id or secrets.token_hex(8)
+    )
+
+
+@pytest.fixture
+def privacy_officer(db):
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import PRIVACY_OFFICER
+    from tests.factories import UserFactory
+
+    officer = UserFactory(email="privacy.officer@example.com", is_staff=True)
+    officer.groups.add(Group.objects.get(name=PRIVACY_OFFICER))
+    return officer

@@ -683,7 +683,9 @@ def _lost_q(expired: datetime) -> Q:
     pending = Q(status=ShardStatus.PENDING)
     never_sent = pending & Q(dispatched_at__isnull=True)
     sent_long_ago = pending & Q(dispatched_at__lt=expired)
-    started_long_ago = Q(status=ShardStatus.RUNNING, started_at__lt=expired)
+    started_long_ago = Q(status=ShardStatus.RUNNING, started_at__lt=expired) & (
+        Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=expired)
+    )
     return never_sent | sent_long_ago | started_long_ago
 
 

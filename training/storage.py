@@ -58,8 +58,11 @@ def encode_shard(lines: Iterable[bytes], *, file_format: str, target: Path) -> N
     if file_format == ShardFormat.PARQUET:
         _encode_parquet(lines, target)
         return
-    # mtime=0: the same lines always give the same bytes, so the same digest.
-    with target.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+    # No name, mtime=0: the same lines always give the same bytes, so the same digest.
+    with (
+        target.open("wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as out,
+    ):
         for line in lines:
             out.write(line + b"\n")
 

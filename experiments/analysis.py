@@ -214,6 +214,11 @@ class ExperimentResults:
         return sum(arm.exposed for arm in self.arms)
 
     @property
+    def idle_arms(self) -> list[str]:
+        """Keys of arms with a weight but no exposures (only meaningful once anyone is exposed)."""
+        return [a.variant.key for a in self.arms if a.weight > 0 and a.exposed == 0]
+
+    @property
     def control(self) -> ArmResult | None:
         return next((arm for arm in self.arms if arm.is_control), None)
 
@@ -455,7 +460,7 @@ def _health_warnings(results: ExperimentResults) -> list[Warning]:
             )
         )
     if results.total_exposed:
-        idle = [a.variant.key for a in results.arms if a.weight > 0 and a.exposed == 0]
+        idle = results.idle_arms
         if idle:
             warnings.append(
                 Warning(

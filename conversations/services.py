@@ -46,7 +46,8 @@ def conversation_title(text: str) -> str:
     room = TITLE_LENGTH - len(ELLIPSIS)
     cut = words[: room + 1]  # one more: a space right after the cut keeps the last word
     cut = cut[: cut.rfind(" ")] if " " in cut else cut[:room]
-    return cut.rstrip(TITLE_TRAILING) + ELLIPSIS
+    # Nothing but punctuation before the cut: cut inside it rather than show a bare "…".
+    return (cut.rstrip(TITLE_TRAILING) or words[:room]) + ELLIPSIS
 
 
 class ReplyFailed(Exception):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.models import ModalVariant
+from consent.selectors import default_variant
 from experiments.analysis import experiment_breakdowns, experiment_results
 from experiments.demo import seed_experiment_demo
 from experiments.models import Arm, Assignment, Exposure, ShipDecision
@@ -191,7 +192,7 @@ def test_shipping_a_winner_makes_it_the_default_stops_and_records_who_and_why(wi
 
     winner.refresh_from_db()
     assert winner.status == "stopped"
-    assert ModalVariant.objects.get(is_default=True).key == "two_buttons_calm"
+    assert default_variant("first_login").key == "two_buttons_calm"
     assert decision.decided_by == admin_user and decision.reason.startswith("Clearer")
     assert decision.verdict["verdict"] == "ship"
     assert decision.verdict["guardrails"]["reversal_rate"]["p_value"] is None
@@ -202,7 +203,7 @@ def test_shipping_an_arm_that_is_not_a_winner_is_refused_and_changes_nothing(
 ):
     experiment = make_experiment(designs=("two_buttons", "accept_toggle_on"), countries=["US"])
     experiment_launch(experiment=experiment, now=LAUNCHED)
-    default_before = ModalVariant.objects.get(is_default=True).key
+    default_before = default_variant("first_login").key
     arm = experiment.arms.get(variant__key="accept_toggle_on")
 
     with pytest.raises(ValidationError) as refused:
@@ -211,7 +212,7 @@ def test_shipping_an_arm_that_is_not_a_winner_is_refused_and_changes_nothing(
     assert refused.value.code == "not_a_winner"
     experiment.refresh_from_db()
     assert experiment.status == "running"
-    assert ModalVariant.objects.get(is_default=True).key == default_before
+    assert default_variant("first_login").key == default_before
     assert not ShipDecision.objects.exists()
 
 
@@ -232,7 +233,7 @@ def test_a_winner_that_fails_the_lint_cannot_become_the_default(winner, admin_us
 
     assert refused.value.code == "no_withdrawal_statement"
     assert "cannot become the default" in refused.value.messages[0]
-    assert ModalVariant.objects.get(is_default=True).key != "two_buttons_calm"
+    assert default_variant("first_login").key != "two_buttons_calm"
 
 
 def test_admin_ship_button_ships_through_the_service(client, winner, admin_user):

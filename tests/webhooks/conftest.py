@@ -25,6 +25,7 @@ class Receiver:
     inbox: Inbox
     requests: list = field(default_factory=list)  # (headers, body) of every POST
     answer: tuple | None = None  # (status, headers, body) to answer instead of handling
+    fails: object = None  # a callable: True answers this request with a 503
 
 
 def _receiver_handler(webhook: Webhook, receiver: Receiver):
@@ -32,6 +33,12 @@ def _receiver_handler(webhook: Webhook, receiver: Receiver):
 
     class Handler(base):
         def do_POST(self):
+            if receiver.fails is not None and receiver.fails():
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if receiver.answer is None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)

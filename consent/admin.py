@@ -1,13 +1,19 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
 from config.admin import ReadOnlyAdmin
 from webhooks.admin import not_acknowledged_filter, propagation_html
 from webhooks.models import EventType
 
+from .admin_forms import ModalVariantAdminForm, PolicyAdminForm
+from .compliance import variant_findings
 from .models import (
     ConsentRecord,
     DeadlineReminder,
+    DesignDefault,
+    JurisdictionGroup,
     Lockout,
     ModalVariant,
     NoticeDeferral,
@@ -26,6 +32,7 @@ BROWSER_REPORTED = {
 
 @admin.register(Policy)
 class PolicyAdmin(admin.ModelAdmin):
+    form = PolicyAdminForm
     list_display = [
         "version",
         "title",
@@ -50,6 +57,9 @@ class PolicyAdmin(admin.ModelAdmin):
 
 @admin.register(ModalVariant)
 class ModalVariantAdmin(admin.ModelAdmin):
+    """Designs, with the compliance verdict shown before any action (``consent.compliance``)."""
+
+    form = ModalVariantAdminForm
     list_display = [
         "key",
         "name",
@@ -57,19 +67,101 @@ class ModalVariantAdmin(admin.ModelAdmin):
         "toggle_default",
         "accept_emphasis",
         "is_active",
-        "is_default",
+        "default_for",
+        "compliance",
     ]
-    list_filter = ["layout", "is_active", "is_default"]
+    list_filter = ["layout", "is_active"]
     search_fields = ["key", "name", "headline"]
-    actions = ["make_default"]
+    actions = ["make_default", "make_default_eu_eea_uk", "make_default_rest_of_world"]
 
-    @admin.action(description="Make the selected design the default", permissions=["change"])
-    def make_default(self, request: HttpRequest, queryset) -> None:
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "default_for", "compliance_findings"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("defaults")
+
+    @admin.display(description="Default for")
+    def default_for(self, obj: ModalVariant) -> str:
+        groups = sorted(d.get_jurisdiction_group_display() for d in obj.defaults.all())
+        return ", ".join(groups) or "—"
+
+    @admin.display(description="Compliance (EU/EEA/UK)")
+    def compliance(self, obj: ModalVariant) -> str:
+        findings = variant_findings(obj)
+        failing = [f for f in findings if f.fails]
+        if failing:
+            rules = "; ".join(f.rule.title for f in failing)
+            count = f"fails {len(failing)} rule{'s' if len(failing) != 1 else ''}"
+            return format_html("<strong>{}</strong>: {}. Rest of world only.", count, rules)
+        return "needs review" if findings else "passes"
+
+    @admin.display(description="Compliance findings")
+    def compliance_findings(self, obj: ModalVariant) -> str:
+        if obj is None or obj.pk is None:
+            return "Save the design to see its findings."
+        findings = variant_findings(obj)
+        if not findings:
+            return "No rule flags this design."
+        return format_html(
+            "<p>{}</p><ul>{}</ul>",
+            "Fails: may not be shown in the EU/EEA/UK."
+            if any(f.fails for f in findings)
+            else "May be shown everywhere; a person should still read it.",
+            format_html_join(
+                "",
+                "<li><strong>{}: {}</strong> — {} <em>({})</em></li>",
+                (
+                    (f.rule.severity_label, f.rule.title, f.detail, f.rule.citation)
+                    for f in findings
+                ),
+            ),
+        )
+
+    def _make_default(self, request: HttpRequest, queryset, groups: list[str] | None) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one design.", messages.ERROR)
             return
-        variant = variant_make_default(queryset.get())
-        self.message_user(request, f"{variant} is now shown wherever no experiment picks a design.")
+        try:
+            variant = variant_make_default(
+                queryset.get(), jurisdiction_groups=groups, set_by=request.user
+            )
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return
+        where = (
+            "everywhere"
+            if groups is None
+            else "in " + ", ".join(JurisdictionGroup(g).label for g in groups)
+        )
+        self.message_user(
+            request, f"{variant} is now shown {where} wherever no experiment picks a design."
+        )
+
+    @admin.action(
+        description="Make the selected design the default everywhere", permissions=["change"]
+    )
+    def make_default(self, request: HttpRequest, queryset) -> None:
+        self._make_default(request, queryset, None)
+
+    @admin.action(
+        description="Make the selected design the EU/EEA/UK default", permissions=["change"]
+    )
+    def make_default_eu_eea_uk(self, request: HttpRequest, queryset) -> None:
+        self._make_default(request, queryset, [JurisdictionGroup.EU_EEA_UK])
+
+    @admin.action(
+        description="Make the selected design the rest-of-world default", permissions=["change"]
+    )
+    def make_default_rest_of_world(self, request: HttpRequest, queryset) -> None:
+        self._make_default(request, queryset, [JurisdictionGroup.REST_OF_WORLD])
+
+
+@admin.register(DesignDefault)
+class DesignDefaultAdmin(ReadOnlyAdmin):
+    """Who set which default when; changed only through the design list's actions (the lint gate)."""
+
+    list_display = ["jurisdiction_group", "variant", "set_at", "set_by"]
+    list_select_related = ["variant", "set_by"]
 
 
 @admin.register(ConsentRecord)

@@ -6,9 +6,10 @@ class ConsentConfig(AppConfig):
     verbose_name = "Consent"
 
     def ready(self) -> None:
-        from .models import ModalVariant, Policy
-        from .selectors import policies_memo, variants_memo
+        from .models import DesignDefault, ModalVariant, Policy
+        from .selectors import design_defaults_memo, policies_memo, variants_memo
 
         # Cache coherence, not business logic: a saved policy or design is seen at once.
         policies_memo.forget_on_change(Policy)
         variants_memo.forget_on_change(ModalVariant)
+        design_defaults_memo.forget_on_change(DesignDefault)

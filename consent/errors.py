@@ -26,6 +26,17 @@ DECIDE_ON_DECISION_SCREEN = (
     'Open it from Privacy settings with "Decide now"; after that you can change it here.'
 )
 
+DEFAULT_FAILS_LINT = (
+    "“{variant}” cannot be the default for the EU/EEA/UK: it fails {rules}. "
+    "Choose a design that passes, or make it the default for the rest of the world only."
+)
+DESIGN_IN_USE_FAILS_LINT = (
+    "“{variant}” is the default for the EU/EEA/UK, and this copy would fail {rules}. "
+    "Change the copy so it passes, or first make another design the EU/EEA/UK default."
+)
+DEFAULT_INACTIVE = "“{variant}” is switched off (not active). Activate it before making it a default."
+DEFAULT_UNKNOWN_GROUP = "Choose the jurisdiction groups to set a default for: EU/EEA/UK, rest of world, or both."
+
 
 class ConsentError(Exception):
     """A decision that cannot be recorded; ``status`` is the HTTP status to answer with."""

@@ -28,6 +28,13 @@ class Surface(models.TextChoices):
     API = "api", "API"
 
 
+class JurisdictionGroup(models.TextChoices):
+    """Where an account is, as far as the consent rules go (``consent.compliance``)."""
+
+    EU_EEA_UK = "eu_eea_uk", "EU/EEA/UK"
+    REST_OF_WORLD = "rest_of_world", "Rest of world"
+
+
 class Layout(models.TextChoices):
     ACCEPT_WITH_TOGGLE = "accept_with_toggle", "Accept button with a training toggle"
     TWO_BUTTONS = "two_buttons", "Two equal buttons"
@@ -95,17 +102,9 @@ class ModalVariant(models.Model):
         default=list, blank=True, help_text="Surfaces this design may be shown on; empty means all."
     )
     is_active = models.BooleanField(default=True)
-    is_default = models.BooleanField(
-        default=False, help_text="Shown wherever no running experiment chooses a design."
-    )
 
     class Meta:
         ordering = ["key"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_variant"
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.name
@@ -136,6 +135,34 @@ class ModalVariant(models.Model):
             "accept_emphasis": self.accept_emphasis,
             "learn_more": self.learn_more,
         }
+
+
+class DesignDefault(models.Model):
+    """The design one jurisdiction group sees wherever no running experiment chooses one.
+
+    One row per group (the primary key): set only through
+    ``consent.services.variant_make_default``, which refuses an EU/EEA/UK default
+    that fails the compliance lint.
+    """
+
+    jurisdiction_group = models.CharField(
+        max_length=20, choices=JurisdictionGroup.choices, primary_key=True
+    )
+    variant = models.ForeignKey(ModalVariant, on_delete=models.PROTECT, related_name="defaults")
+    set_at = models.DateTimeField()
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["jurisdiction_group"]
+
+    def __str__(self) -> str:
+        return f"{self.get_jurisdiction_group_display()}: {self.variant_id}"
 
 
 class ConsentRecord(models.Model):

@@ -14,7 +14,16 @@ from django.utils.dateparse import parse_datetime
 
 from config.memo import ProcessMemo
 
-from .models import ConsentRecord, ModalVariant, Policy, Surface, UserConsentState
+from .compliance import allowed_in
+from .models import (
+    ConsentRecord,
+    DesignDefault,
+    JurisdictionGroup,
+    ModalVariant,
+    Policy,
+    Surface,
+    UserConsentState,
+)
 
 # Policies and designs are a handful of rows read on every consent screen: each process
 # keeps them (config.memo; consent.apps clears them when one is saved).
@@ -22,6 +31,10 @@ from .models import ConsentRecord, ModalVariant, Policy, Surface, UserConsentSta
 POLICY_ORDER = ("-effective_at", "-pk")
 policies_memo = ProcessMemo("policies", lambda: list(Policy.objects.order_by(*POLICY_ORDER)))
 variants_memo = ProcessMemo("variants", lambda: list(ModalVariant.objects.order_by("pk")))
+design_defaults_memo = ProcessMemo(
+    "design_defaults",
+    lambda: dict(DesignDefault.objects.values_list("jurisdiction_group", "variant_id")),
+)
 
 
 def current_policy(*, now: datetime | None = None) -> Policy | None:
@@ -45,17 +58,25 @@ def variant_by_key(key: str) -> ModalVariant | None:
     return next((v for v in variants_memo.get() if v.key == key), None)
 
 
-def default_variant(surface: str) -> ModalVariant:
-    """The design shown where no experiment picks one: the admin's default, else the setting."""
-    offered = [v for v in variants_memo.get() if v.offered_on(surface)]
+def default_variant(surface: str, *, group: str = JurisdictionGroup.EU_EEA_UK) -> ModalVariant:
+    """The design a jurisdiction group sees where no experiment picks one.
+
+    The group's default (admin), else the setting's design, else any offered design;
+    in each case only one the group may be shown (``consent.compliance.allowed_in``),
+    so a failing design never becomes the EU/EEA/UK fallback.
+    """
+    offered = [
+        v for v in variants_memo.get() if v.offered_on(surface) and allowed_in(v, group)
+    ]
+    default_id = design_defaults_memo.get().get(group)
     chosen = (
-        next((v for v in offered if v.is_default), None)
+        next((v for v in offered if v.pk == default_id), None)
         or next((v for v in offered if v.key == settings.CONSENT_DEFAULT_VARIANT_KEY), None)
         or next(iter(offered), None)
     )
     if chosen is not None:
         return chosen
-    raise ModalVariant.DoesNotExist(f"No active consent design is offered on {surface!r}.")
+    raise ModalVariant.DoesNotExist(f"No consent design may be shown on {surface!r} to {group}.")
 
 
 class Requirement(enum.Enum):

@@ -20,11 +20,11 @@ from django.utils.html import format_html, format_html_join
 from accounts.pseudonyms import user_pseudonym
 from config.admin import ReadOnlyAdmin
 from consent.admin import ModalVariantAdmin as ConsentModalVariantAdmin
+from consent.admin_forms import ModalVariantAdminForm as ConsentModalVariantForm
 from consent.models import ModalVariant
 
 from . import errors
 from .analysis import experiment_plan, experiment_results
-from .compliance import variant_findings
 from .models import (
     Arm,
     Assignment,
@@ -40,6 +40,7 @@ from .services import (
     experiment_pause,
     experiment_stop,
     experiment_weights_change,
+    variant_copy_validate_for_experiments,
 )
 from .shipping import experiment_ship
 
@@ -476,41 +477,19 @@ class ExposureAdmin(PseudonymousAdmin):
     date_hierarchy = "exposed_at"
 
 
-# --- Design compliance on the ModalVariant admin -------------------------------------------
+# --- Design copy of live arms on the ModalVariant admin ------------------------------------
 
 admin.site.unregister(ModalVariant)
 
 
+class ModalVariantForm(ConsentModalVariantForm):
+    def validate_copy_in_use(self, variant: ModalVariant) -> None:
+        super().validate_copy_in_use(variant)
+        variant_copy_validate_for_experiments(variant)
+
+
 @admin.register(ModalVariant)
 class ModalVariantAdmin(ConsentModalVariantAdmin):
-    list_display = [*ConsentModalVariantAdmin.list_display, "compliance"]
+    """Consent's design admin (verdict column, findings), plus the lint gate for live arms."""
 
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "compliance_findings"]
-
-    @admin.display(description="Compliance")
-    def compliance(self, obj: ModalVariant) -> str:
-        findings = variant_findings(obj)
-        failing = sum(1 for f in findings if f.fails)
-        if failing:
-            return f"fails {failing} rule{'s' if failing != 1 else ''}"
-        return "needs review" if findings else "passes"
-
-    @admin.display(description="Compliance findings")
-    def compliance_findings(self, obj: ModalVariant) -> str:
-        if obj is None or obj.pk is None:
-            return "Save the design to see its findings."
-        findings = variant_findings(obj)
-        if not findings:
-            return "No rule flags this design."
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li><strong>{}: {}</strong> — {} <em>({})</em></li>",
-                (
-                    (f.rule.severity_label, f.rule.title, f.detail, f.rule.citation)
-                    for f in findings
-                ),
-            ),
-        )
+    form = ModalVariantForm

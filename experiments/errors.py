@@ -31,6 +31,11 @@ NONCOMPLIANT_DESIGN = (
     "The design “{variant}” fails “{rule}” ({citation}), and this experiment's audience "
     "includes the EU/EEA/UK. Fix the design or restrict the countries to places outside them."
 )
+LIVE_DESIGN_FAILS_LINT = (
+    "“{variant}” is shown by the live experiment “{experiment}”, whose audience includes the "
+    "EU/EEA/UK, and this copy would fail “{rule}” ({citation}). Change the copy so it passes, "
+    "or stop the experiment first."
+)
 NOT_SHIPPABLE = "Only a running or paused experiment can ship a design; this one is {status}."
 ARM_NOT_IN_EXPERIMENT = "That arm is not part of this experiment."
 SHIP_REASON_REQUIRED = "Say why this design ships: the reason is kept with the decision."

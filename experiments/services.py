@@ -23,9 +23,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent.models import ModalVariant
+from consent.selectors import default_variant
 
 from . import errors
-from .compliance import audience_includes_gdpr, failing_findings
+from .compliance import audience_includes_gdpr, failing_findings, jurisdiction_group
 from .hashing import assign_arm
 from .models import (
     Arm,
@@ -51,10 +52,10 @@ class VariantChoice:
     phase: int | None = None
 
 
-def _default_choice(surface: str) -> VariantChoice:
-    from consent.selectors import default_variant
-
-    return VariantChoice(variant=default_variant(surface))
+def _default_choice(user, surface: str) -> VariantChoice:
+    """The default design of the user's jurisdiction group (the protected one if unknown)."""
+    group = jurisdiction_group(getattr(user, "country", ""))
+    return VariantChoice(variant=default_variant(surface, group=group))
 
 
 def choose_variant(user, surface: str) -> VariantChoice:
@@ -65,13 +66,13 @@ def choose_variant(user, surface: str) -> VariantChoice:
     A user who has left the audience (say, changed country) sees the default.
     """
     if not getattr(user, "is_authenticated", False):
-        return _default_choice(surface)
+        return _default_choice(user, surface)
     experiment = running_experiment_for(user=user, surface=surface)
     if experiment is None:
-        return _default_choice(surface)
+        return _default_choice(user, surface)
     arm = _assigned_arm(experiment=experiment, user=user)
     if arm is None or not arm.variant.offered_on(surface):
-        return _default_choice(surface)
+        return _default_choice(user, surface)
     return VariantChoice(variant=arm.variant, arm=arm, phase=experiment.phase)
 
 
@@ -215,6 +216,30 @@ def _validate_compliance(experiment: Experiment, arms: list[Arm]) -> None:
             raise ValidationError(
                 errors.NONCOMPLIANT_DESIGN.format(
                     variant=arm.variant.key, rule=finding.rule.title, citation=finding.rule.citation
+                ),
+                code=finding.rule.code,
+            )
+
+
+def variant_copy_validate_for_experiments(variant: ModalVariant) -> None:
+    """Refuse new copy for a design that a live experiment shows to the EU/EEA/UK if it fails the lint.
+
+    ``variant`` carries the edited, unsaved fields (the ModalVariant admin form calls this).
+    """
+    live = Experiment.objects.filter(
+        arms__variant_id=variant.pk,
+        status__in=[ExperimentStatus.RUNNING, ExperimentStatus.PAUSED],
+    ).distinct()
+    for experiment in live:
+        if not audience_includes_gdpr(experiment.countries):
+            continue
+        for finding in failing_findings(variant):
+            raise ValidationError(
+                errors.LIVE_DESIGN_FAILS_LINT.format(
+                    variant=variant.key,
+                    experiment=experiment.key,
+                    rule=finding.rule.title,
+                    citation=finding.rule.citation,
                 ),
                 code=finding.rule.code,
             )

@@ -7,7 +7,7 @@
 - ``guards``: the user's lock and the live-policy check every write makes under it;
 - ``chains``: verifying every user's hash chain;
 - ``reminders``: deadline reminders and lockout bookkeeping;
-- ``variants``: the default design.
+- ``variants``: the default design per jurisdiction group and the compliance gate in front of it.
 
 Callers import from ``consent.services``; the names below are the public ones.
 """
@@ -33,7 +33,7 @@ from .decisions import (
 from .deferrals import Deferral, notice_defer, notice_defer_submit
 from .reminders import REMINDER_LEAD_TIMES, deadline_reminders_send, lockouts_record
 from .surfaces import ServedScreen, decision_screen_serve
-from .variants import variant_make_default
+from .variants import variant_choice_guard, variant_copy_validate, variant_make_default
 
 __all__ = [
     "FORM_SALT",
@@ -58,5 +58,7 @@ __all__ = [
     "lockouts_record",
     "notice_defer",
     "notice_defer_submit",
+    "variant_choice_guard",
+    "variant_copy_validate",
     "variant_make_default",
 ]

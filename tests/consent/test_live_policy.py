@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from consent import errors
 from consent.models import ConsentRecord, ModalVariant, NoticeDeferral, Policy
-from consent.services import FORM_SALT
+from consent.services import FORM_SALT, variant_make_default
 
 from .conftest import TOKEN_RE, form_token
 from .factories import PolicyFactory
@@ -154,17 +154,16 @@ def test_a_policy_published_while_a_decision_waits_for_the_users_lock_is_the_one
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: row locks between real connections")
     # Transactional tests run after a flush: the seeded designs may be gone, so bring one.
-    ModalVariant.objects.filter(is_default=True).update(is_default=False)
-    ModalVariant.objects.create(
+    design = ModalVariant.objects.create(
         key="concurrency-two-buttons",
         name="Two buttons",
         layout="two_buttons",
         headline="May we use your chats to train our models?",
-        body="Your choice.",
+        body="Your choice; change it any time in privacy settings.",
         accept_label="Allow",
         decline_label="Don't allow",
-        is_default=True,
     )
+    variant_make_default(design)
     client = Client()
     client.force_login(existing_user)
     token = form_token(client)  # rendered, and memoised, under the first policy

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent import errors
-from consent.models import ConsentRecord, ModalVariant, NoticeDeferral, Policy
+from consent.models import ConsentRecord, JurisdictionGroup, ModalVariant, NoticeDeferral, Policy
 from consent.services import FORM_SALT, variant_make_default
 
 from .conftest import TOKEN_RE, form_token
@@ -159,11 +159,13 @@ def test_a_policy_published_while_a_decision_waits_for_the_users_lock_is_the_one
         name="Two buttons",
         layout="two_buttons",
         headline="May we use your chats to train our models?",
-        body="Your choice; change it any time in privacy settings.",
+        body="Your choice.",
         accept_label="Allow",
         decline_label="Don't allow",
     )
-    variant_make_default(design)
+    variant_make_default(design, jurisdiction_groups=[JurisdictionGroup.REST_OF_WORLD])
+    existing_user.country = "US"
+    existing_user.save(update_fields=["country"])
     client = Client()
     client.force_login(existing_user)
     token = form_token(client)  # rendered, and memoised, under the first policy

@@ -24,7 +24,7 @@ def test_the_decision_context_is_built_without_touching_the_database(
 
 
 def test_serving_a_screen_issues_a_form_for_the_chosen_design(new_user, policy, use_variant):
-    design = use_variant("accept_toggle_on")
+    design = use_variant("two_buttons")
 
     served = decision_screen_serve(user=new_user, policy=policy, surface=Surface.FIRST_LOGIN)
 

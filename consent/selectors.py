@@ -2,6 +2,7 @@
 
 import enum
 import functools
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,6 +25,8 @@ from .models import (
     Surface,
     UserConsentState,
 )
+
+logger = logging.getLogger(__name__)
 
 # Policies and designs are a handful of rows read on every consent screen: each process
 # keeps them (config.memo; consent.apps clears them when one is saved).
@@ -53,6 +56,85 @@ def current_policy_live(*, now: datetime | None = None) -> Policy | None:
     return Policy.objects.filter(effective_at__lte=now).order_by(*POLICY_ORDER).first()
 
 
+@dataclass(frozen=True)
+class PolicyBasis:
+    """What deciding under a policy version stands on (DESIGN §1: editorial vs material).
+
+    ``material`` is the latest material version at or before the version asked about (an
+    editorial version's basis is the material version it amends; the first version is
+    always material). Its effective date says who is a new user, its deadline is the one to
+    meet, its retention periods apply. A decision recorded under any of ``version_ids``
+    (the material version and its editorial amendments) is a decision under this basis:
+    this is the one place that says so; the gate's SQL, the coverage rule, the API, the
+    reminders and the lockouts all ask it.
+    """
+
+    material: Policy
+    version_ids: frozenset[int]
+    versions: frozenset[str]
+    # The previous material version and its amendments: a user opted in under them keeps
+    # their retention until this basis's deadline (DESIGN §4 rule 2, conversations.rules).
+    previous: Policy | None
+    previous_version_ids: frozenset[int]
+
+    @property
+    def deadline(self) -> datetime:
+        return self.material.decision_deadline
+
+    def decided_under(self, policy_id: int | None) -> bool:
+        return policy_id in self.version_ids
+
+
+def _bases(policies: list[Policy]) -> dict[int, PolicyBasis]:
+    """Every policy's basis, from the policies newest first (``POLICY_ORDER``)."""
+    groups: list[list[Policy]] = []
+    for policy in reversed(policies):  # oldest first
+        if policy.is_material or not groups:
+            groups.append([policy])
+        else:
+            groups[-1].append(policy)
+    bases: dict[int, PolicyBasis] = {}
+    previous: PolicyBasis | None = None
+    for group in groups:
+        basis = PolicyBasis(
+            material=group[0],
+            version_ids=frozenset(p.pk for p in group),
+            versions=frozenset(p.version for p in group),
+            previous=previous.material if previous else None,
+            previous_version_ids=previous.version_ids if previous else frozenset(),
+        )
+        bases.update((p.pk, basis) for p in group)
+        previous = basis
+    return bases
+
+
+_bases_of_memo: tuple[list[Policy], dict[int, PolicyBasis]] | None = None
+
+
+def policy_basis(policy: Policy) -> PolicyBasis:
+    """The decision basis of ``policy`` (computed once per load of the policies memo).
+
+    A policy this process's memo does not know yet (published by another process within
+    the memo's lifetime) is looked up in the database.
+    """
+    global _bases_of_memo
+    policies = policies_memo.get()
+    memo = _bases_of_memo
+    if memo is None or memo[0] is not policies:
+        memo = _bases_of_memo = (policies, _bases(policies))
+    basis = memo[1].get(policy.pk)
+    if basis is None:
+        policies_memo.forget()
+        basis = _bases(list(Policy.objects.order_by(*POLICY_ORDER)))[policy.pk]
+    return basis
+
+
+def decision_policy(*, now: datetime | None = None) -> Policy | None:
+    """The current decision basis: the latest material version in effect, or None."""
+    policy = current_policy(now=now)
+    return policy_basis(policy).material if policy is not None else None
+
+
 def variant_by_key(key: str) -> ModalVariant | None:
     """A design by key, active or not, as this process last loaded it."""
     return next((v for v in variants_memo.get() if v.key == key), None)
@@ -65,15 +147,26 @@ def default_variant(surface: str, *, group: str = JurisdictionGroup.EU_EEA_UK) -
     in each case only one the group may be shown (``consent.compliance.allowed_in``),
     so a failing design never becomes the EU/EEA/UK fallback.
     """
-    offered = [
-        v for v in variants_memo.get() if v.offered_on(surface) and allowed_in(v, group)
-    ]
+    offered = [v for v in variants_memo.get() if v.offered_on(surface)]
     default_id = design_defaults_memo.get().get(group)
+    configured = next((v for v in offered if v.pk == default_id), None)
+    offered = [v for v in offered if allowed_in(v, group)]
     chosen = (
         next((v for v in offered if v.pk == default_id), None)
         or next((v for v in offered if v.key == settings.CONSENT_DEFAULT_VARIANT_KEY), None)
         or next(iter(offered), None)
     )
+    if configured is not None and chosen is not configured:
+        # Only a write past consent.services.variant_make_default gets here (a shell, a
+        # data migration): say so, with ids only, and show a design that passes.
+        logger.warning(
+            "default consent design fails the lint for its jurisdiction group; not shown",
+            extra={
+                "jurisdiction_group": str(group),
+                "variant_id": configured.pk,
+                "fallback_variant_id": getattr(chosen, "pk", None),
+            },
+        )
     if chosen is not None:
         return chosen
     raise ModalVariant.DoesNotExist(f"No consent design may be shown on {surface!r} to {group}.")
@@ -101,6 +194,11 @@ class GateStatus:
         return self.requirement.blocks
 
     @property
+    def deadline(self) -> datetime | None:
+        """The deadline that applies: the decision basis's, not an editorial version's own."""
+        return policy_basis(self.policy).deadline if self.policy is not None else None
+
+    @property
     def surface(self) -> str | None:
         return {
             Requirement.NOTICE: Surface.EXISTING_NOTICE,
@@ -114,50 +212,57 @@ SESSION_DEFERRED_KEY = "consent_notice_deferred"
 
 @dataclass(frozen=True)
 class Standing:
-    """A user's choice under one policy, and when their latest "Not now" ends."""
+    """A user's choice under one decision basis, and when their latest "Not now" ends."""
 
-    policy_id: int
+    version_ids: frozenset[int]
     choice: str | None
     deferred_until: datetime | None
 
     @classmethod
-    def from_columns(cls, policy_id: int, choice, deferred_until) -> "Standing":
+    def from_columns(cls, version_ids: frozenset[int], choice, deferred_until) -> "Standing":
         if isinstance(deferred_until, str):  # SQLite hands back subquery text
             deferred_until = parse_datetime(deferred_until)
         if deferred_until is not None and timezone.is_naive(deferred_until):
             deferred_until = timezone.make_aware(deferred_until, UTC)
-        return cls(policy_id=policy_id, choice=choice or None, deferred_until=deferred_until)
+        return cls(version_ids=version_ids, choice=choice or None, deferred_until=deferred_until)
 
 
 # Hand-written because it runs on every request: the ORM spent longer compiling these than
-# the database spends answering them. One index probe per table.
+# the database spends answering them. One index probe per table. A choice or a "Not now"
+# under any version of the decision basis counts (PolicyBasis.version_ids).
 _STANDING_COLUMNS = """
     (SELECT s.choice FROM consent_userconsentstate s
-        WHERE s.user_id = u.{pk} AND s.policy_id = %s) AS consent_choice,
+        WHERE s.user_id = u.{pk} AND s.policy_id IN ({versions})) AS consent_choice,
     (SELECT d.hidden_until FROM consent_noticedeferral d
-        WHERE d.user_id = u.{pk} AND d.policy_id = %s
+        WHERE d.user_id = u.{pk} AND d.policy_id IN ({versions})
         ORDER BY d.hidden_until DESC LIMIT 1) AS consent_deferred_until
 """
 
 
-@functools.cache  # built once per process: it runs on every request
-def standing_sql(*, with_user: bool) -> str:
-    """One statement for a user's standing under a policy (params: policy, policy, user).
+@functools.cache  # built once per process and basis size: it runs on every request
+def standing_sql(*, with_user: bool, versions: int = 1) -> str:
+    """One statement for a user's standing under a decision basis of ``versions`` versions.
 
-    ``with_user`` also selects every column of the user's row, so that loading the
-    user brings the standing along (consent.backends).
+    Params: ``standing_params``. ``with_user`` also selects every column of the user's
+    row, so that loading the user brings the standing along (consent.backends).
     """
     opts = get_user_model()._meta
-    standing = _STANDING_COLUMNS.format(pk=opts.pk.column)
+    placeholders = ", ".join(["%s"] * versions)
+    standing = _STANDING_COLUMNS.format(pk=opts.pk.column, versions=placeholders)
     columns = f"u.*, {standing}" if with_user else standing
     return f"SELECT {columns} FROM {opts.db_table} u WHERE u.{opts.pk.column} = %s"
+
+
+def standing_params(basis: PolicyBasis, user_id) -> list:
+    ids = sorted(basis.version_ids)
+    return [*ids, *ids, user_id]
 
 
 # The attribute consent.backends puts the standing on the user it loads for a request.
 PRELOADED_STANDING_ATTR = "_consent_standing"
 
 
-def _standing(user, policy: Policy) -> Standing:
+def _standing(user, basis: PolicyBasis) -> Standing:
     """The user's standing: as loaded with the user for this request, else queried.
 
     The loaded one serves the first gate check of a request only: anything later in the
@@ -166,12 +271,13 @@ def _standing(user, policy: Policy) -> Standing:
     preloaded = getattr(user, PRELOADED_STANDING_ATTR, None)
     if preloaded is not None:
         delattr(user, PRELOADED_STANDING_ATTR)  # on the user itself, through any lazy proxy
-        if preloaded.policy_id == policy.pk:
+        if preloaded.version_ids == basis.version_ids:
             return preloaded
+    sql = standing_sql(with_user=False, versions=len(basis.version_ids))
     with connection.cursor() as cursor:
-        cursor.execute(standing_sql(with_user=False), [policy.pk, policy.pk, user.pk])
+        cursor.execute(sql, standing_params(basis, user.pk))
         row = cursor.fetchone() or (None, None)
-    return Standing.from_columns(policy.pk, *row)
+    return Standing.from_columns(basis.version_ids, *row)
 
 
 def gate_status(
@@ -183,14 +289,17 @@ def gate_status(
     job, so the lock applies the instant the deadline passes. The user's choice comes
     with the user (consent.backends); callers outside a request pay one query.
     ``live_policy`` reads the policy from the database, not the memo (``current_policy_live``).
+    Decisions, "Not now", the deadline and who counts as new all follow the decision
+    basis (``policy_basis``): an editorial version changes nobody's status.
     """
     now = now or timezone.now()
     policy = current_policy_live(now=now) if live_policy else current_policy(now=now)
     if policy is None:
         return GateStatus(policy=None, choice=None, requirement=Requirement.NONE)
+    basis = policy_basis(policy)
     # In effect from effective_at inclusive (as current_policy): joining at that instant is new.
-    joined_after = user.date_joined >= policy.effective_at
-    standing = _standing(user, policy)
+    joined_after = user.date_joined >= basis.material.effective_at
+    standing = _standing(user, basis)
     choice, deferred_until = standing.choice, standing.deferred_until
     if choice:
         return GateStatus(policy=policy, choice=choice, requirement=Requirement.NONE)
@@ -198,11 +307,11 @@ def gate_status(
         return GateStatus(policy=policy, choice=None, requirement=Requirement.FIRST_LOGIN)
     # "Decide by <deadline>": the deadline instant itself is already after it (half-open
     # notice period, as a "Not now" capped at the deadline ends there). tests/consent/test_gate.py
-    if now >= policy.decision_deadline:
+    if now >= basis.deadline:
         return GateStatus(policy=policy, choice=None, requirement=Requirement.DEADLINE)
     # "Not now" hides the notice until the next login or 24 hours, whichever is later.
     deferred_this_login = (
-        session is not None and session.get(SESSION_DEFERRED_KEY) == policy.version
+        session is not None and session.get(SESSION_DEFERRED_KEY) in basis.versions
     )
     deferred_recently = deferred_until is not None and deferred_until > now  # ends at hidden_until
     if deferred_this_login or deferred_recently:

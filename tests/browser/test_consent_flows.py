@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consent.models import ConsentRecord, ModalVariant, Policy
+from consent.models import ConsentRecord, JurisdictionGroup, ModalVariant, Policy
 from consent.services import variant_make_default
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,7 +33,11 @@ def make_policy(*, deadline_passed: bool = False) -> Policy:
 
 
 def use_design(key: str) -> None:
-    variant_make_default(ModalVariant.objects.get(key=key))
+    # Shown to the rest of the world (these users are in the US): a design failing the
+    # EU/EEA/UK lint cannot be the default there (tests/browser/test_design_gate.py).
+    variant_make_default(
+        ModalVariant.objects.get(key=key), jurisdiction_groups=[JurisdictionGroup.REST_OF_WORLD]
+    )
 
 
 @pytest.fixture
@@ -42,6 +46,7 @@ def existing_user(django_user_model):
         "existing@example.com",
         "correct-horse-battery",
         date_joined=timezone.now() - timedelta(days=400),
+        country="US",
     )
 
 
@@ -51,7 +56,9 @@ def test_new_user_decides_then_reaches_the_product(
 ):
     make_policy()
     use_design(design)
-    user = django_user_model.objects.create_user("new@example.com", "correct-horse-battery")
+    user = django_user_model.objects.create_user(
+        "new@example.com", "correct-horse-battery", country="US"
+    )
     login(user)
 
     page.goto(f"{live_server.url}/conversations/")
@@ -84,7 +91,9 @@ def test_default_on_toggle_switched_off_is_recorded_as_touched_opt_out(
 ):
     make_policy()
     use_design("accept_toggle_on")
-    user = django_user_model.objects.create_user("new@example.com", "correct-horse-battery")
+    user = django_user_model.objects.create_user(
+        "new@example.com", "correct-horse-battery", country="US"
+    )
     login(user)
     page.goto(f"{live_server.url}/conversations/")
 
@@ -205,7 +214,9 @@ def test_keyboard_only_pass_through_each_design(
 ):
     make_policy()
     use_design(design)
-    user = django_user_model.objects.create_user("keys@example.com", "correct-horse-battery")
+    user = django_user_model.objects.create_user(
+        "keys@example.com", "correct-horse-battery", country="US"
+    )
     login(user)
     page.goto(f"{live_server.url}/conversations/")
     dialog = page.get_by_role("dialog", name=HEADLINE[design])

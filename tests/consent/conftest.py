@@ -5,11 +5,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from consent.models import ModalVariant
+from consent.models import JurisdictionGroup, ModalVariant
 from consent.services import variant_make_default
 
 from .factories import PolicyFactory
 
+REST_OF_WORLD = JurisdictionGroup.REST_OF_WORLD
 TOKEN_RE = re.compile(r'name="form_token" value="([^"]+)"')
 
 
@@ -26,21 +27,26 @@ def existing_user(db, django_user_model):
         "existing@example.com",
         "correct-horse-battery",
         date_joined=timezone.now() - timedelta(days=400),
+        country="US",
     )
 
 
 @pytest.fixture
 def new_user(db, django_user_model, policy):
     """Joined after the policy took effect: must decide at first login."""
-    return django_user_model.objects.create_user("new@example.com", "correct-horse-battery")
+    return django_user_model.objects.create_user(
+        "new@example.com", "correct-horse-battery", country="US"
+    )
 
 
 @pytest.fixture
 def use_variant(db):
-    """Make the given design the default one shown."""
+    """Make the given design the one the fixtures' users (in the US) see."""
 
     def use(key: str) -> ModalVariant:
-        return variant_make_default(ModalVariant.objects.get(key=key))
+        return variant_make_default(
+            ModalVariant.objects.get(key=key), jurisdiction_groups=[REST_OF_WORLD]
+        )
 
     return use
 

@@ -25,15 +25,23 @@ def defaults() -> dict[str, str]:
     return dict(DesignDefault.objects.values_list("jurisdiction_group", "variant__key"))
 
 
+def passing_copy_of_two_buttons() -> ModalVariant:
+    design = ModalVariant.objects.get(key="two_buttons")
+    design.pk, design.key, design.name = None, "two_buttons_calm", "Two calm buttons"
+    design.save()
+    return design
+
+
 def test_make_default_moves_every_groups_default_and_the_pop_up_follows_at_once(admin_client):
+    passing_copy_of_two_buttons()
     assert default_variant("first_login", group=REST).key == "two_buttons"  # warms the memo
 
-    response = make_default(admin_client, "accept_toggle_off")
+    response = make_default(admin_client, "two_buttons_calm")
 
     assert "is now shown everywhere" in response.content.decode()
-    assert defaults() == {EU: "accept_toggle_off", REST: "accept_toggle_off"}
-    assert default_variant("first_login", group=EU).key == "accept_toggle_off"
-    assert default_variant("first_login", group=REST).key == "accept_toggle_off"
+    assert defaults() == {EU: "two_buttons_calm", REST: "two_buttons_calm"}
+    assert default_variant("first_login", group=EU).key == "two_buttons_calm"
+    assert default_variant("first_login", group=REST).key == "two_buttons_calm"
 
 
 def test_making_a_failing_design_the_default_everywhere_is_refused_with_its_rules(admin_client):

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.contrib.auth import get_user_model
 
 from consent.models import Choice, ConsentRecord, Policy, UserConsentState
-from consent.selectors import Requirement, current_policy_live, gate_status
+from consent.selectors import Requirement, current_policy_live, gate_status, policy_basis
 from conversations.models import Conversation
 from conversations.rules import covered_q
 
@@ -59,7 +59,11 @@ def user_consent_get(*, user_id: int, now: datetime) -> UserConsent | None:
         .only("policy_id", "decided_at", "latest_record_id")
         .first()
     )
-    current = state is not None and gate.policy is not None and state.policy_id == gate.policy.pk
+    current = (
+        state is not None
+        and gate.policy is not None
+        and policy_basis(gate.policy).decided_under(state.policy_id)
+    )
     if user.pseudonymised_at is not None:
         status = ConsentStatus.ACCOUNT_DELETED
     elif gate.policy is None:
@@ -78,7 +82,7 @@ def user_consent_get(*, user_id: int, now: datetime) -> UserConsent | None:
         requirement=gate.requirement.value,
         blocked=gate.blocks,
         policy_version=gate.policy.version if gate.policy else None,
-        decision_deadline=gate.policy.decision_deadline if gate.policy else None,
+        decision_deadline=gate.deadline,
         choice=gate.choice,
         decided_at=state.decided_at if current else None,
         latest_record_id=state.latest_record_id if state else None,
@@ -160,7 +164,7 @@ def _coverage_reason(conversation: Conversation, policy: Policy) -> "IneligibleR
     )
     if state is None:
         return IneligibleReason.USER_NOT_OPTED_IN
-    if state.policy_id != policy.pk:
+    if not policy_basis(policy).decided_under(state.policy_id):
         return (
             IneligibleReason.POLICY_SUPERSEDED
             if state.choice == Choice.OPT_IN

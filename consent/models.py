@@ -40,8 +40,18 @@ class Layout(models.TextChoices):
     TWO_BUTTONS = "two_buttons", "Two equal buttons"
 
 
+class ChangeKind(models.TextChoices):
+    EDITORIAL = "editorial", "Editorial (wording fix: decisions carry over, nobody is asked again)"
+    MATERIAL = "material", "Material (everyone is asked again, by the deadline)"
+
+
 class Policy(models.Model):
-    """One version of the data policy. The current one is the latest already in effect."""
+    """One version of the data policy. The current one is the latest already in effect.
+
+    A *material* version asks everyone again; an *editorial* one amends the latest
+    material version before it (its decision basis, ``consent.selectors.policy_basis``):
+    decisions under that basis carry over and its deadline and retention stay in force.
+    """
 
     version = models.SlugField(max_length=40, unique=True)
     title = models.CharField(max_length=200)
@@ -51,6 +61,17 @@ class Policy(models.Model):
     decision_deadline = models.DateTimeField()
     opt_in_retention = models.DurationField(default=timedelta(days=1825))
     opt_out_retention = models.DurationField(default=timedelta(days=30))
+    change_kind = models.CharField(
+        max_length=10,
+        choices=ChangeKind.choices,
+        default=ChangeKind.MATERIAL,
+        help_text=(
+            "Material: a change in what is used, how, or for how long. Everyone is asked "
+            "again and must answer by this version's deadline. Editorial: wording fixes "
+            "only. Decisions under the version it amends carry over, nobody is asked "
+            "again, and that version's deadline and retention periods stay in force."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -68,6 +89,10 @@ class Policy(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("consent:policy", kwargs={"version": self.version})
+
+    @property
+    def is_material(self) -> bool:
+        return self.change_kind == ChangeKind.MATERIAL
 
     @property
     def text_digest(self) -> str:

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .models import Choice, Policy, Surface
-from .selectors import consent_records_for, consent_state_for, current_policy
+from .selectors import consent_records_for, consent_state_for, current_policy, policy_basis
 from .services import ServedScreen, decision_form_issue
 
 
@@ -55,7 +55,11 @@ def privacy_settings_context(request: HttpRequest) -> dict:
     user = request.user
     policy = current_policy()
     state = consent_state_for(user)
-    decided_now = state is not None and policy is not None and state.policy_id == policy.pk
+    decided_now = (
+        state is not None
+        and policy is not None
+        and policy_basis(policy).decided_under(state.policy_id)
+    )
     context = {
         "policy": policy,
         "facts": policy_facts(policy) if policy else None,

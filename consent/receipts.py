@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from .evidence import record_proof
 from .models import Choice, ConsentRecord
+from .selectors import policy_basis
 
 RECEIPT_SCHEMA = "ISO/IEC TS 27560:2023 consent record (JSON profile)"
 PURPOSE = "Use of conversation content to train and improve future AI models"
@@ -30,7 +31,8 @@ def consent_state(record: ConsentRecord) -> str:
     if (
         previous is not None
         and previous.choice == Choice.OPT_IN
-        and previous.policy_id == record.policy_id
+        # Under the same decision basis: an editorial version carries the opt-in over.
+        and policy_basis(record.policy).decided_under(previous.policy_id)
     ):
         return "dpv:ConsentWithdrawn"
     return "dpv:ConsentRefused"

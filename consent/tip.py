@@ -2,27 +2,33 @@
 
 A user's consent counts for training use only when their ``UserConsentState`` still
 names the actual last record of their chain (no record follows it), carries that
-record's hash, and the *record* says ``opt_in`` under the current policy. A state row
+record's hash, and the *record* says ``opt_in`` under the current decision basis. A state row
 flipped by hand, or pointed at an earlier record after its successor was deleted, fails
 this and blocks the user until ``manage.py verify_evidence`` has been read and the chain
 repaired. Pure: builds expressions, queries nothing.
 """
 
+from collections.abc import Iterable
+
 from django.db.models import F, Q
 
-from .models import Choice, Policy
+from .models import Choice
 
 
-def verified_opt_in_q(*, policy: Policy | None, prefix: str = "") -> Q:
-    """Filter on UserConsentState (or through ``prefix``, e.g. ``"user__consent_state__"``)."""
-    if policy is None:
+def verified_opt_in_q(*, policy_ids: Iterable[int], prefix: str = "") -> Q:
+    """Filter on UserConsentState (or through ``prefix``, e.g. ``"user__consent_state__"``).
+
+    ``policy_ids``: the versions whose opt-ins count (``consent.selectors.PolicyBasis``).
+    """
+    policy_ids = sorted(policy_ids)
+    if not policy_ids:
         return Q(pk__in=[])
     p = prefix
     return Q(
         **{
-            f"{p}policy": policy,
+            f"{p}policy_id__in": policy_ids,
             f"{p}choice": Choice.OPT_IN,
-            f"{p}latest_record__policy": policy,
+            f"{p}latest_record__policy_id__in": policy_ids,
             f"{p}latest_record__choice": Choice.OPT_IN,
             f"{p}latest_record__user_id": F(f"{p}user_id"),
             f"{p}tip_hash": F(f"{p}latest_record__record_hash"),

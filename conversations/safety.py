@@ -28,9 +28,9 @@ def _safety_flag_set(*, conversation: Conversation, flagged_at: datetime | None)
     now = timezone.now()
     policy = current_policy(now=now)
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    covered = (
-        Conversation.objects.filter(pk=locked.pk).filter(rules.covered_q(policy=policy)).exists()
-    )
+    this = Conversation.objects.filter(pk=locked.pk)
+    covered = this.filter(rules.covered_q(policy=policy)).exists()
+    grace = not covered and this.filter(rules.grace_covered_q(policy=policy, now=now)).exists()
     locked.safety_flagged_at = flagged_at
     locked.retain_until = rules.retain_until(
         last_activity_at=locked.last_activity_at,
@@ -38,6 +38,7 @@ def _safety_flag_set(*, conversation: Conversation, flagged_at: datetime | None)
         safety_flagged=flagged_at is not None,
         policy=policy,
         temporary=locked.is_temporary,
+        grace=grace,
     )
     locked.save(update_fields=["safety_flagged_at", "retain_until"])
     conversation.safety_flagged_at = locked.safety_flagged_at

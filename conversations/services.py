@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from consent.models import Choice, ConsentRecord, Policy, UserConsentState
+from consent.models import Policy, UserConsentState
 from consent.selectors import current_policy
 from webhooks.models import EventType
 from webhooks.services import event_record
@@ -59,34 +59,35 @@ class ReplyFailed(Exception):
         self.question = question
 
 
-def _coverage_record(user, policy: Policy | None) -> ConsentRecord | None:
-    """The opt-in record that covers activity happening now under ``policy``, or None.
+def _coverage_state(user, policy: Policy | None, now: datetime) -> UserConsentState | None:
+    """The opt-in state whose latest record covers activity happening now, or None.
 
-    The state's latest record when the state is opt-in under the current policy: by
-    construction a record of the present opt-in run, which ``rules.covered_q`` accepts.
+    Its latest record is by construction a record of the present opt-in run, which
+    ``rules.covered_q`` (or, across a material change, ``rules.grace_covered_q``) accepts.
     """
-    if policy is None:
-        return None
-    state = (
-        UserConsentState.objects.filter(user=user, policy=policy, choice=Choice.OPT_IN)
+    return (
+        UserConsentState.objects.filter(rules.opt_in_state_q(policy=policy, now=now), user=user)
         .select_related("latest_record")
         .first()
     )
-    return state.latest_record if state else None
 
 
 def _record_activity(conversation: Conversation, now: datetime) -> None:
     policy = current_policy(now=now)
     # A temporary chat is never covered, whatever the owner chose (DESIGN §4 rule 8).
-    covered_by = None if conversation.is_temporary else _coverage_record(conversation.user, policy)
+    state = None if conversation.is_temporary else _coverage_state(conversation.user, policy, now)
+    grace = state is not None and rules.is_grace_state(
+        policy=policy, state_policy_id=state.policy_id
+    )
     conversation.last_activity_at = now
-    conversation.covered_by = covered_by
+    conversation.covered_by = state.latest_record if state else None
     conversation.retain_until = rules.retain_until(
         last_activity_at=now,
-        covered=covered_by is not None,
+        covered=state is not None and not grace,
         safety_flagged=conversation.safety_flagged_at is not None,
         policy=policy,
         temporary=conversation.is_temporary,
+        grace=grace,
     )
 
 
@@ -243,6 +244,17 @@ def conversation_delete(*, conversation: Conversation) -> None:
     _deletion_report(locked, held=False)
 
 
+def conversation_retention_recompute_for_users(
+    *, user_ids: list[int], now: datetime, policy: Policy | None
+) -> int:
+    """Recompute retain_until of every conversation of these users in one UPDATE (a batch
+    of the lockout task: ``consent.signals.lockouts_recorded``)."""
+    conversations = Conversation.objects.filter(
+        user_id__in=user_ids, deleted_by_user_at__isnull=True
+    )
+    return conversations.update(retain_until=rules.retain_until_expression(policy=policy, now=now))
+
+
 def conversation_retention_recompute_for_user(
     *, user, now: datetime | None = None, policy: Policy | None = None
 ) -> int:
@@ -257,5 +269,6 @@ def conversation_retention_recompute_for_user(
     # less than compiling the CASE update below.
     if not conversations.exists():
         return 0
-    policy = policy or current_policy(now=now or timezone.now())
-    return conversations.update(retain_until=rules.retain_until_expression(policy=policy))
+    now = now or timezone.now()
+    policy = policy or current_policy(now=now)
+    return conversations.update(retain_until=rules.retain_until_expression(policy=policy, now=now))

@@ -34,7 +34,7 @@ from django.db.models.functions import Coalesce, Lower, RowNumber, TruncDate
 
 from config.memo import ProcessMemo
 from consent.models import Choice, ConsentRecord, Policy
-from consent.selectors import current_policy
+from consent.selectors import current_policy, policy_basis
 
 from .decisions import QUICK_DECISION_SECONDS
 from .models import (
@@ -73,7 +73,8 @@ def audience_includes(*, experiment: Experiment, user, policy: Policy | None = N
     policy = policy or current_policy()
     if policy is None:
         return False
-    is_new = user.date_joined >= policy.effective_at
+    # The gate's rule: new since the decision basis (an editorial version makes nobody new).
+    is_new = user.date_joined >= policy_basis(policy).material.effective_at
     return is_new if experiment.audience == Audience.NEW_USERS else not is_new
 
 

@@ -222,6 +222,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="privacy@consentgate.loca
 CHAT_RESPONDER = env("CHAT_RESPONDER", default="conversations.responders.DemoResponder")
 CHAT_MESSAGE_MAX_LENGTH = 32_000
 
+# The product's name and public address, for emails and anything else read off the site
+# (absolute links in reminders). No trailing slash.
+PRODUCT_NAME = env("PRODUCT_NAME", default="Chat")
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
 # Consent: which modal variant is shown when no experiment picks one (editable in admin too).
 CONSENT_DEFAULT_VARIANT_KEY = env("CONSENT_DEFAULT_VARIANT_KEY", default="two_buttons")
 # A deferred notice stays hidden until the next login or this long, whichever is later.

@@ -17,7 +17,7 @@ from ..chain import record_hash_compute
 from ..errors import ConsentError
 from ..evidence import record_log_append
 from ..models import Choice, ConsentRecord, Lockout, ModalVariant, Policy, Surface, UserConsentState
-from ..selectors import gate_status
+from ..selectors import gate_status, policy_basis
 from ..signals import decision_recorded
 from .decision_forms import (
     RequestContext,
@@ -53,8 +53,9 @@ class DecisionBasis:
     has_conversations: bool
 
     def current_choice(self, live: Policy) -> str | None:
-        """The user's choice under the live policy; None if they have not made one."""
-        return self.state_choice if self.state_policy_id == live.pk else None
+        """The user's choice under the live policy's decision basis; None if they have not
+        made one (a choice under an editorial version's basis carries over)."""
+        return self.state_choice if policy_basis(live).decided_under(self.state_policy_id) else None
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _decision_basis(*, user_id: int, policy_id: int, form_key: str) -> DecisionB
 def _state_write(*, user, policy: Policy, record: ConsentRecord, basis: DecisionBasis) -> None:
     """The user's state row follows the new record: one upsert, first decision or not."""
     continuing_opt_in = (
-        basis.state_policy_id == policy.pk
+        policy_basis(policy).decided_under(basis.state_policy_id)
         and basis.state_choice == Choice.OPT_IN
         and record.choice == Choice.OPT_IN
     )
@@ -203,9 +204,9 @@ def _after_decision(*, user, policy: Policy, record: ConsentRecord, basis: Decis
     the webhooks outbox."""
     now = record.decided_at
     if basis.open_lockout:
-        Lockout.objects.filter(user=user, policy=policy, resolved_at__isnull=True).update(
-            resolved_at=now
-        )
+        Lockout.objects.filter(
+            user=user, policy=policy_basis(policy).material, resolved_at__isnull=True
+        ).update(resolved_at=now)
     if basis.has_conversations:
         # conversations recomputes their retain_until (DESIGN §4 rule 2) in this transaction.
         decision_recorded.send(sender=ConsentRecord, user=user, policy=policy, now=now)
@@ -269,7 +270,9 @@ def consent_decision_record(
     # Read the clock only once the user's lock is held, so decided_at order is chain order.
     now = timezone.now()
     live = policy_live(now=now)
-    basis = _decision_basis(user_id=user.pk, policy_id=policy.pk, form_key=form_key)
+    # Lockouts are noted under the decision basis (consent.services.reminders).
+    lockout_policy_id = policy_basis(policy).material.pk
+    basis = _decision_basis(user_id=user.pk, policy_id=lockout_policy_id, form_key=form_key)
     if basis.form_used_by is not None or basis.form_deferred:
         return _replay(user=user, choice=choice, basis=basis, live=live)
     policy_live_check(policy, live=live)

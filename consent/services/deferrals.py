@@ -10,7 +10,7 @@ from django.utils import timezone
 from .. import errors
 from ..errors import ConsentError
 from ..models import ConsentRecord, NoticeDeferral, Policy, Surface, UsedFormKey, UserConsentState
-from ..selectors import SESSION_DEFERRED_KEY
+from ..selectors import SESSION_DEFERRED_KEY, policy_basis
 from .decision_forms import decision_form_load, form_targets
 from .guards import policy_live, policy_live_check, user_lock
 
@@ -27,7 +27,7 @@ class Deferral:
 
 def _current_choice(user, live: Policy) -> str | None:
     return (
-        UserConsentState.objects.filter(user=user, policy=live)
+        UserConsentState.objects.filter(user=user, policy_id__in=policy_basis(live).version_ids)
         .values_list("choice", flat=True)
         .first()
     )
@@ -53,13 +53,16 @@ def notice_defer(
             current_choice=_current_choice(user, live),
         )
     policy_live_check(policy, live=live)
-    if now >= policy.decision_deadline:
+    # The deadline and who is new follow the decision basis (an editorial version's own
+    # dates change nothing).
+    material = policy_basis(policy).material
+    if now >= material.decision_deadline:
         raise ConsentError(errors.DEFER_PAST_DEADLINE, status=409, code="deadline_passed")
-    if user.date_joined >= policy.effective_at:
+    if user.date_joined >= material.effective_at:
         raise ConsentError(errors.DEFER_NOT_ALLOWED, status=409, code="not_deferrable")
     UsedFormKey.objects.create(key=form_key, used_at=now)
     hidden_until = min(
-        now + timedelta(hours=settings.CONSENT_NOTICE_DEFER_HOURS), policy.decision_deadline
+        now + timedelta(hours=settings.CONSENT_NOTICE_DEFER_HOURS), material.decision_deadline
     )
     deferral = NoticeDeferral.objects.create(
         user=user,

@@ -22,6 +22,7 @@ from .models import (
 )
 from .receipts import REPORTED_BY_BROWSER_NOTE
 from .services import variant_make_default
+from .wording import duration_words
 
 # The evidence fields the person's browser reports: shown under these labels.
 BROWSER_REPORTED = {
@@ -38,12 +39,20 @@ class PolicyAdmin(admin.ModelAdmin):
         "title",
         "effective_at",
         "decision_deadline",
-        "opt_in_retention",
-        "opt_out_retention",
+        "opt_in_kept_for",
+        "opt_out_kept_for",
     ]
     search_fields = ["version", "title"]
     readonly_fields = ["created_at", "text_digest"]
     date_hierarchy = "effective_at"
+
+    @admin.display(description="Kept if opted in", ordering="opt_in_retention")
+    def opt_in_kept_for(self, obj: Policy) -> str:
+        return duration_words(obj.opt_in_retention)
+
+    @admin.display(description="Kept if opted out", ordering="opt_out_retention")
+    def opt_out_kept_for(self, obj: Policy) -> str:
+        return duration_words(obj.opt_out_retention)
 
     def get_readonly_fields(self, request, obj=None):
         # Once anyone has decided under a version, its text is evidence: publish a new version instead.

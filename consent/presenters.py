@@ -9,20 +9,13 @@ from django.utils import timezone
 from .models import Choice, Policy, Surface
 from .selectors import consent_records_for, consent_state_for, current_policy, policy_basis
 from .services import ServedScreen, decision_form_issue
-
-
-def _years(duration) -> str:
-    days = duration.days
-    if days >= 365 and days % 365 == 0:
-        years = days // 365
-        return f"{years} year{'s' if years != 1 else ''}"
-    return f"{days} day{'s' if days != 1 else ''}"
+from .wording import duration_words
 
 
 def policy_facts(policy: Policy) -> dict:
     return {
-        "opt_in_period": _years(policy.opt_in_retention),
-        "opt_out_period": _years(policy.opt_out_retention),
+        "opt_in_period": duration_words(policy.opt_in_retention),
+        "opt_out_period": duration_words(policy.opt_out_retention),
     }
 
 

@@ -4,6 +4,7 @@ States use the W3C Data Privacy Vocabulary (dpv:ConsentGiven, dpv:ConsentRefused
 dpv:ConsentWithdrawn; dpv:ConsentRequestDeferred for a "Not now").
 """
 
+from django.conf import settings
 from django.urls import reverse
 
 from .evidence import record_proof
@@ -12,7 +13,12 @@ from .selectors import policy_basis
 
 RECEIPT_SCHEMA = "ISO/IEC TS 27560:2023 consent record (JSON profile)"
 PURPOSE = "Use of conversation content to train and improve future AI models"
-CONTROLLER = "Chat product operator (data controller)"
+# Plain words for the DPV states, for the receipt page; the JSON keeps the DPV terms.
+STATE_WORDS = {
+    "dpv:ConsentGiven": "You allowed it",
+    "dpv:ConsentRefused": "You did not allow it",
+    "dpv:ConsentWithdrawn": "You withdrew an earlier yes",
+}
 # Evidence fields the person's browser reports (consent.services.Submission): stored as
 # reported, and labelled so wherever they are shown.
 REPORTED_BY_BROWSER = "browser"
@@ -21,6 +27,20 @@ WITHDRAWAL_METHOD = (
     "Privacy settings > 'Use my chats for training' > Turn off (one step, any time); "
     "takes effect for all future training snapshots."
 )
+
+
+def absolute_url(path: str) -> str:
+    """A link that still works when the receipt is read away from the site."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def controller() -> dict:
+    """The data controller, from settings (GDPR Art. 13(1)(a); required in production)."""
+    return {
+        "name": settings.CONSENT_CONTROLLER_NAME,
+        "address": settings.CONSENT_CONTROLLER_ADDRESS,
+        "contact": settings.CONSENT_CONTROLLER_CONTACT,
+    }
 
 
 def consent_state(record: ConsentRecord) -> str:
@@ -47,13 +67,16 @@ def receipt_build(record: ConsentRecord) -> dict:
     return {
         "schema": RECEIPT_SCHEMA,
         "record_id": str(record.pk),
+        "receipt_url": absolute_url(reverse("consent:receipt", args=[record.pk])),
         "principal_id": f"user:{record.user_id}",
-        "controller": CONTROLLER,
+        "controller": controller(),
         "notice": {
             "policy_version": policy.version,
             "policy_title": policy.title,
             "policy_digest_sha256": record.policy_digest,
-            "policy_url": reverse("consent:policy", kwargs={"version": policy.version}),
+            "policy_url": absolute_url(
+                reverse("consent:policy", kwargs={"version": policy.version})
+            ),
             "design": record.shown or None,
         },
         "purpose": PURPOSE,

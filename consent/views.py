@@ -18,7 +18,7 @@ from .errors import ConsentError
 from .forms import DecisionSubmissionForm, DeferSubmissionForm
 from .models import ConsentRecord, Policy, Surface
 from .presenters import decision_context, privacy_settings_context
-from .receipts import REPORTED_BY_BROWSER_NOTE, receipt_build
+from .receipts import REPORTED_BY_BROWSER_NOTE, STATE_WORDS, receipt_build
 from .selectors import consent_record_get_for, current_policy, gate_status
 from .services import (
     Decision,
@@ -205,6 +205,7 @@ def receipt(request: HttpRequest, record_id) -> HttpResponse:
         {
             "record": record,
             "receipt": receipt_data,
+            "state_words": STATE_WORDS[receipt_data["state"]],
             "receipt_json": json.dumps(receipt_data, indent=2),
             "reported_by_browser": REPORTED_BY_BROWSER_NOTE,
         },

@@ -227,6 +227,14 @@ CHAT_MESSAGE_MAX_LENGTH = 32_000
 PRODUCT_NAME = env("PRODUCT_NAME", default="Chat")
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
+# The data controller named on every consent receipt (GDPR Art. 13(1)(a)): who decides
+# what happens to the chats, where they are, how to reach them. Required in production.
+CONSENT_CONTROLLER_NAME = env("CONSENT_CONTROLLER_NAME", default="Example Chat Ltd (demo)")
+CONSENT_CONTROLLER_ADDRESS = env(
+    "CONSENT_CONTROLLER_ADDRESS", default="1 Example Street, Dublin, Ireland (demo)"
+)
+CONSENT_CONTROLLER_CONTACT = env("CONSENT_CONTROLLER_CONTACT", default="privacy@example.com")
+
 # Consent: which modal variant is shown when no experiment picks one (editable in admin too).
 CONSENT_DEFAULT_VARIANT_KEY = env("CONSENT_DEFAULT_VARIANT_KEY", default="two_buttons")
 # A deferred notice stays hidden until the next login or this long, whichever is later.

@@ -20,6 +20,29 @@ if not (EVIDENCE_SIGNING_KEY or EVIDENCE_SIGNING_KEY_FILE):
         "evidence tree heads; see README 'Proving consent'."
     )
 
+# Receipts name the controller and link back to the site: no demo values in production.
+SITE_URL = env("SITE_URL", default="")
+CONSENT_CONTROLLER_NAME = env("CONSENT_CONTROLLER_NAME", default="")
+CONSENT_CONTROLLER_ADDRESS = env("CONSENT_CONTROLLER_ADDRESS", default="")
+CONSENT_CONTROLLER_CONTACT = env("CONSENT_CONTROLLER_CONTACT", default="")
+_missing = [
+    name
+    for name in (
+        "SITE_URL",
+        "CONSENT_CONTROLLER_NAME",
+        "CONSENT_CONTROLLER_ADDRESS",
+        "CONSENT_CONTROLLER_CONTACT",
+    )
+    if not globals()[name].strip()
+]
+if _missing:
+    raise ImproperlyConfigured(
+        f"Set {', '.join(_missing)} before starting production: every consent receipt names "
+        "the data controller (name, postal address, privacy contact) and links to SITE_URL."
+    )
+if not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("Set SITE_URL to the site's https:// address (no trailing slash).")
+
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

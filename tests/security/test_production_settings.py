@@ -22,6 +22,11 @@ PRODUCTION_ENV = {
     # Production shares one cache (the API's rate limit) and the broker; never contacted here.
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    # Receipts name the data controller and link to the site (required in production).
+    "SITE_URL": "https://chat.example.com",
+    "CONSENT_CONTROLLER_NAME": "Example Chat Ltd",
+    "CONSENT_CONTROLLER_ADDRESS": "1 Example Street, Dublin, Ireland",
+    "CONSENT_CONTROLLER_CONTACT": "privacy@chat.example.com",
     # Tree heads are signed with a key from the environment (evidence/keys.py).
     "EVIDENCE_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
 }

@@ -37,6 +37,7 @@ class PolicyAdmin(admin.ModelAdmin):
     list_display = [
         "version",
         "title",
+        "change_kind",
         "effective_at",
         "decision_deadline",
         "opt_in_kept_for",
@@ -45,6 +46,8 @@ class PolicyAdmin(admin.ModelAdmin):
     search_fields = ["version", "title"]
     readonly_fields = ["created_at", "text_digest"]
     date_hierarchy = "effective_at"
+    list_filter = ["change_kind"]
+    radio_fields = {"change_kind": admin.VERTICAL}
 
     @admin.display(description="Kept if opted in", ordering="opt_in_retention")
     def opt_in_kept_for(self, obj: Policy) -> str:
@@ -57,7 +60,18 @@ class PolicyAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Once anyone has decided under a version, its text is evidence: publish a new version instead.
         if obj is not None and obj.records.exists():
-            return [*self.readonly_fields, "version", "title", "summary", "body", "effective_at"]
+            return [
+                *self.readonly_fields,
+                "version",
+                "title",
+                "summary",
+                "body",
+                "effective_at",
+                "change_kind",
+            ]
+        # A version's kind decides whose answers count under it: set once, when it is created.
+        if obj is not None:
+            return [*self.readonly_fields, "change_kind"]
         return self.readonly_fields
 
     def has_delete_permission(self, request, obj=None):

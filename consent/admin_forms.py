@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from .models import ModalVariant, Policy, Surface
-from .services import variant_copy_validate
+from .services import policy_version_validate, variant_copy_validate
 
 # The consent screens that render a design (privacy settings and the API show none).
 DESIGN_SURFACES = [
@@ -57,6 +57,20 @@ class PolicyAdminForm(forms.ModelForm):
     class Meta:
         model = Policy
         fields = "__all__"  # noqa: DJ007 -- the ModelAdmin chooses the fields (get_fields)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None and "change_kind" in self.fields:
+            self.fields["change_kind"].initial = None  # asked, never assumed
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            policy_version_validate(self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
 
 
 class ModalVariantAdminForm(forms.ModelForm):

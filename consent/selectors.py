@@ -85,8 +85,9 @@ class PolicyBasis:
         return policy_id in self.version_ids
 
 
-def _bases(policies: list[Policy]) -> dict[int, PolicyBasis]:
-    """Every policy's basis, from the policies newest first (``POLICY_ORDER``)."""
+def policy_bases_of(policies: list[Policy]) -> dict[int, PolicyBasis]:
+    """Every policy's basis, from the policies newest first (``POLICY_ORDER``): each
+    material version starts a basis, each editorial one joins the basis before it."""
     groups: list[list[Policy]] = []
     for policy in reversed(policies):  # oldest first
         if policy.is_material or not groups:
@@ -121,11 +122,11 @@ def policy_basis(policy: Policy) -> PolicyBasis:
     policies = policies_memo.get()
     memo = _bases_of_memo
     if memo is None or memo[0] is not policies:
-        memo = _bases_of_memo = (policies, _bases(policies))
+        memo = _bases_of_memo = (policies, policy_bases_of(policies))
     basis = memo[1].get(policy.pk)
     if basis is None:
         policies_memo.forget()
-        basis = _bases(list(Policy.objects.order_by(*POLICY_ORDER)))[policy.pk]
+        basis = policy_bases_of(list(Policy.objects.order_by(*POLICY_ORDER)))[policy.pk]
     return basis
 
 

@@ -31,6 +31,7 @@ from .decisions import (
     consent_record_create,
 )
 from .deferrals import Deferral, notice_defer, notice_defer_submit
+from .policies import policy_version_validate
 from .reminders import REMINDER_LEAD_TIMES, deadline_reminders_send, lockouts_record, reminder_email
 from .surfaces import ServedScreen, decision_screen_serve
 from .variants import variant_choice_guard, variant_copy_validate, variant_make_default
@@ -58,6 +59,7 @@ __all__ = [
     "lockouts_record",
     "notice_defer",
     "notice_defer_submit",
+    "policy_version_validate",
     "reminder_email",
     "variant_choice_guard",
     "variant_copy_validate",

@@ -82,4 +82,13 @@ def designs(transactional_db):
 
     from django.apps import apps
 
-    importlib.import_module("consent.migrations.0004_seed_modal_variants").seed(apps, None)
+    from consent.services import variant_make_default
+
+    seeded = importlib.import_module("consent.migrations.0004_seed_modal_variants")
+    ModalVariant = apps.get_model("consent", "ModalVariant")
+    for fields in seeded.VARIANTS:
+        # is_default became DesignDefault rows (migrations 0008-0010): set below, as 0009 did.
+        fields = {k: v for k, v in fields.items() if k != "is_default"}
+        defaults = {"body": seeded.BODY, "learn_more": seeded.LEARN_MORE, "surfaces": [], **fields}
+        ModalVariant.objects.update_or_create(key=defaults.pop("key"), defaults=defaults)
+    variant_make_default(ModalVariant.objects.get(key="two_buttons"))

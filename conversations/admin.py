@@ -1,36 +1,24 @@
 """Conversations in admin: metadata only. Staff never see content here (DESIGN §4 rule 6):
 no title (it is the start of the first message), no messages, only their count; str() of
 a conversation is its number, so breadcrumbs, logs and autocomplete print no content
-either. Hold and safety-flag actions go through their services.
+either. The safety-flag actions go through their services; the "Place on hold" action is
+added by ``retention.admin`` (holds are retention's, and retention depends on conversations,
+not the other way round).
 """
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
-from django.utils import timezone
-
-from retention import errors as retention_errors
-from retention import services as retention_services
-from retention.admin import conversation_ref
 
 from . import safety
 from .content import ContentGuardedAdmin
 from .models import Conversation, Message
 
 
-class PlaceHoldForm(forms.Form):
-    reason = forms.CharField(max_length=200, help_text="Why, for example a case reference.")
-    until = forms.DateTimeField(required=False, help_text="Leave empty to hold until released.")
-
-    def clean_until(self):
-        until = self.cleaned_data.get("until")
-        if until is not None and until <= timezone.now():
-            raise forms.ValidationError(retention_errors.HOLD_UNTIL_IN_PAST)
-        return until
+def conversation_ref(conversation_id: int | None) -> str:
+    """How admin names a conversation by id alone: its str(), never its title (content)."""
+    return str(Conversation(pk=conversation_id)) if conversation_id else "-"
 
 
 class SafetyFlagFilter(admin.SimpleListFilter):
@@ -94,7 +82,7 @@ class ConversationAdmin(ContentGuardedAdmin):
     ]
     readonly_fields = fields
     view_on_site = False
-    actions = ["place_hold", "flag_for_safety", "clear_safety_flag"]
+    actions = ["flag_for_safety", "clear_safety_flag"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
         # A correlated count per row shown, not a GROUP BY over the whole message table.
@@ -122,9 +110,6 @@ class ConversationAdmin(ContentGuardedAdmin):
         # Deleting goes through conversation_delete (the user) or the retention purge.
         return False
 
-    def has_hold_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("retention.add_hold")
-
     def has_safety_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("retention.flag_safety")
 
@@ -140,38 +125,6 @@ class ConversationAdmin(ContentGuardedAdmin):
     def message_count(self, conversation: Conversation) -> int:
         total = getattr(conversation, "message_total", None)
         return conversation.messages.count() if total is None else total
-
-    @admin.action(description="Place on hold", permissions=["hold"])
-    def place_hold(self, request: HttpRequest, queryset: QuerySet[Conversation]):
-        form = PlaceHoldForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            for conversation in queryset:
-                hold = retention_services.hold_place(
-                    conversation=conversation,
-                    reason=form.cleaned_data["reason"],
-                    until=form.cleaned_data["until"],
-                    created_by=request.user,
-                )
-                self.log_change(request, conversation, f"Placed hold #{hold.pk}.")
-            self.message_user(
-                request, f"Placed {queryset.count()} conversation(s) on hold.", messages.SUCCESS
-            )
-            return None
-        return TemplateResponse(
-            request,
-            "admin/retention/place_hold.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Place conversations on hold",
-                "opts": self.model._meta,
-                "form": form,
-                "references": [
-                    conversation_ref(pk) for pk in queryset.values_list("pk", flat=True)
-                ],
-                "selected": queryset.values_list("pk", flat=True),
-                "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            },
-        )
 
     @admin.action(description="Flag for safety", permissions=["safety"])
     def flag_for_safety(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:

@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -10,17 +12,13 @@ from django_celery_beat.models import PeriodicTask
 from kombu.utils.json import loads as json_loads
 
 from config.broker import task_enqueue
+from conversations.admin import ConversationAdmin, conversation_ref
 from conversations.content import ContentGuardedAdmin
 from conversations.models import Conversation
 
 from . import errors, services
 from .models import Hold, PurgeLock, RetentionRun
 from .selectors import hold_active_q
-
-
-def conversation_ref(conversation_id: int | None) -> str:
-    """How admin names a conversation by id alone: its str(), never its title (content)."""
-    return str(Conversation(pk=conversation_id)) if conversation_id else "-"
 
 
 class EvidenceAdmin(admin.ModelAdmin):
@@ -186,6 +184,65 @@ class HoldAdmin(ContentGuardedAdmin):
             self.message_user(
                 request, f"{skipped}: {errors.HOLD_ALREADY_RELEASED}", messages.WARNING
             )
+
+
+# --- "Place on hold" on the conversations list -------------------------------------------------
+# Holds are retention's: the action is added here, to a subclass of conversations' admin, so
+# conversations never imports retention (DESIGN §2, docs/architecture.md).
+
+
+class PlaceHoldForm(forms.Form):
+    reason = forms.CharField(max_length=200, help_text="Why, for example a case reference.")
+    until = forms.DateTimeField(required=False, help_text="Leave empty to hold until released.")
+
+    def clean_until(self):
+        until = self.cleaned_data.get("until")
+        if until is not None and until <= timezone.now():
+            raise forms.ValidationError(errors.HOLD_UNTIL_IN_PAST)
+        return until
+
+
+admin.site.unregister(Conversation)
+
+
+@admin.register(Conversation)
+class HoldingConversationAdmin(ConversationAdmin):
+    actions = ["place_hold", *ConversationAdmin.actions]
+
+    def has_hold_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("retention.add_hold")
+
+    @admin.action(description="Place on hold", permissions=["hold"])
+    def place_hold(self, request: HttpRequest, queryset: QuerySet[Conversation]):
+        form = PlaceHoldForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            for conversation in queryset:
+                hold = services.hold_place(
+                    conversation=conversation,
+                    reason=form.cleaned_data["reason"],
+                    until=form.cleaned_data["until"],
+                    created_by=request.user,
+                )
+                self.log_change(request, conversation, f"Placed hold #{hold.pk}.")
+            self.message_user(
+                request, f"Placed {queryset.count()} conversation(s) on hold.", messages.SUCCESS
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/retention/place_hold.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Place conversations on hold",
+                "opts": self.model._meta,
+                "form": form,
+                "references": [
+                    conversation_ref(pk) for pk in queryset.values_list("pk", flat=True)
+                ],
+                "selected": queryset.values_list("pk", flat=True),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 # --- Scheduled jobs (the purge and its siblings): "Run selected tasks" -----------------------

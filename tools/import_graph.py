@@ -30,6 +30,7 @@ APPS = (
     "evidence",
     "webhooks",
     "api",
+    "demo",
 )
 SKIPPED_PARTS = {"migrations", "__pycache__"}
 

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "api",
     "evidence",
     "webhooks",
+    # Demo data across every app; nothing imports it (docs/architecture.md).
+    "demo",
 ]
 
 MIDDLEWARE = [

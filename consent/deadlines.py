@@ -37,8 +37,17 @@ class DeadlineText:
     date_time: str  # "4 December 2026, 17:00 UTC"
 
 
-def deadline_text(deadline: datetime, *, user) -> DeadlineText:
-    zone, named = user_zone(user)
+def active_zone() -> tuple[tzinfo, bool]:
+    """The zone this request renders in (``timezone.activate``), named when it is the
+    site's own (nobody activated the person's zone)."""
+    zone = timezone.get_current_timezone()
+    return zone, timezone.get_current_timezone_name() == settings.TIME_ZONE
+
+
+def deadline_text(deadline: datetime, *, user=None) -> DeadlineText:
+    """``deadline`` in ``user``'s zone (``user_zone``), or without a user in the zone the
+    request renders in (``active_zone``)."""
+    zone, named = user_zone(user) if user is not None else active_zone()
     local = timezone.localtime(deadline, zone)
     date = date_format(local, "j F Y")
     return DeadlineText(

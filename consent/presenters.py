@@ -6,8 +6,15 @@ import json
 from django.http import HttpRequest
 from django.utils import timezone
 
+from .deadlines import deadline_text
 from .models import Choice, Policy, Surface
-from .selectors import consent_records_for, consent_state_for, current_policy, policy_basis
+from .selectors import (
+    consent_records_for,
+    consent_state_for,
+    current_policy,
+    deadline_of,
+    policy_basis,
+)
 from .services import ServedScreen, decision_form_issue
 from .wording import duration_words
 
@@ -21,7 +28,8 @@ def policy_facts(policy: Policy) -> dict:
 
 def _dialog_key(policy: Policy, facts: dict, variant_digest: str | None, surface: str) -> str:
     """Identifies everything the dialog's copy is rendered from (templates/consent/decide.html)."""
-    parts = [policy.pk, policy.version, policy.title, policy.decision_deadline.isoformat()]
+    deadline = deadline_of(policy)  # an editorial version's own date is not used
+    parts = [policy.pk, policy.version, policy.title, deadline.isoformat()]
     parts += [facts["opt_in_period"], facts["opt_out_period"], variant_digest, surface]
     parts.append(timezone.get_current_timezone_name())  # the deadline is shown in local time
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
@@ -37,6 +45,9 @@ def decision_context(*, policy: Policy, served: ServedScreen, next_url: str = ""
         "variant": served.choice.variant,
         "surface": surface,
         "dialog_key": _dialog_key(policy, facts, form.variant_digest, surface),
+        # The decision basis's deadline, in the zone this request renders in (named if the
+        # site's): said in the notice's first lines and in the lockout's first sentence.
+        "deadline": deadline_text(deadline_of(policy)),
         "form_token": form.token(),
         "deferrable": surface == Surface.EXISTING_NOTICE,
         "blocking": surface in (Surface.FIRST_LOGIN, Surface.DEADLINE_GATE),

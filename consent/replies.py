@@ -5,6 +5,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from .deadlines import deadline_text
 from .models import Choice
 
 SAVED_OPT_IN = (
@@ -23,6 +24,21 @@ CURRENT_CHOICE = {
     Choice.OPT_OUT: "opted out (your chats are not used for training)",
     None: "not decided yet",
 }
+
+
+# "Not now" (the button or Esc): when the notice comes back, and the deadline again.
+DEFERRED = (
+    "OK, we'll ask again when you come back after {next_ask}. Decide by {deadline}: after "
+    "that you'll need to answer before you can keep chatting. You can decide any time in "
+    "Privacy settings."
+)
+
+
+def deferred(*, hidden_until: datetime, deadline: datetime) -> str:
+    """The "Not now" confirmation, in the zone the page renders in."""
+    return DEFERRED.format(
+        next_ask=deadline_text(hidden_until).date_time, deadline=deadline_text(deadline).date_time
+    )
 
 
 def saved(choice: str) -> str:

@@ -130,6 +130,12 @@ def policy_basis(policy: Policy) -> PolicyBasis:
     return basis
 
 
+def deadline_of(policy: Policy) -> datetime:
+    """The deadline deciding under ``policy`` must meet: its own when material, else its
+    basis's (read without the memo for a material version: the common case)."""
+    return policy.decision_deadline if policy.is_material else policy_basis(policy).deadline
+
+
 def decision_policy(*, now: datetime | None = None) -> Policy | None:
     """The current decision basis: the latest material version in effect, or None."""
     policy = current_policy(now=now)
@@ -197,7 +203,7 @@ class GateStatus:
     @property
     def deadline(self) -> datetime | None:
         """The deadline that applies: the decision basis's, not an editorial version's own."""
-        return policy_basis(self.policy).deadline if self.policy is not None else None
+        return deadline_of(self.policy) if self.policy is not None else None
 
     @property
     def surface(self) -> str | None:

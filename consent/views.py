@@ -19,7 +19,7 @@ from .forms import DecisionSubmissionForm, DeferSubmissionForm
 from .models import ConsentRecord, Policy, Surface
 from .presenters import decision_context, privacy_settings_context
 from .receipts import REPORTED_BY_BROWSER_NOTE, STATE_WORDS, receipt_build
-from .selectors import consent_record_get_for, current_policy, gate_status
+from .selectors import consent_record_get_for, current_policy, gate_status, policy_basis
 from .services import (
     Decision,
     RequestContext,
@@ -170,8 +170,15 @@ def defer(request: HtmxHttpRequest) -> HttpResponse:
         messages.info(request, text)
         if request.htmx:
             return HttpResponseClientRedirect(next_url)
-    elif request.htmx:
-        return trigger_client_event(HttpResponse(""), "consentDeferred")
+        return redirect(next_url)
+    text = replies.deferred(
+        hidden_until=deferral.deferral.hidden_until,
+        deadline=policy_basis(deferral.deferral.policy).deadline,
+    )
+    if request.htmx:
+        # The page shows the same words a page load would (static/js/consent.js).
+        return trigger_client_event(HttpResponse(""), "consentDeferred", {"message": text})
+    messages.info(request, text)
     return redirect(next_url)
 
 

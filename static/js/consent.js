@@ -96,16 +96,20 @@
     });
   });
 
-  document.addEventListener("consentDeferred", function () {
+  // "Not now", by the button or by Esc (which clicks it, above): the server's words say
+  // when the notice comes back and repeat the deadline, as they do without JavaScript.
+  document.addEventListener("consentDeferred", function (event) {
     document.querySelectorAll("dialog[data-consent-dialog]").forEach(function (dialog) {
       dialog.dataset.done = "true";
-      dialog.close();
+      if (dialog.open) dialog.close();
     });
     var region = document.getElementById("messages");
-    if (region) {
+    var text = event.detail && event.detail.message;
+    if (region && text) {
       var note = document.createElement("p");
-      note.className = "notice";
-      note.textContent = "OK, we'll ask again later. You can decide any time in Privacy settings.";
+      note.className = "notice notice--info";
+      note.setAttribute("data-deferred", "");
+      note.textContent = text;
       region.appendChild(note);
     }
   });

@@ -11,7 +11,9 @@ What it proves (DESIGN §4 rule 7), in one pass over the records and one over th
   agree, so a head altered or removed on either side is named;
 - each state row names its chain's tip (id, hash, choice, policy);
 - each conversation's ``covered_by`` and each training ledger row points at an ``opt_in``
-  record of that same user.
+  record of that same user. Those tables belong to apps that depend on consent, so each
+  app registers its table here (``record_reference_register``, from its ``AppConfig.ready``)
+  and consent imports neither (docs/architecture.md).
 
 Memory is O(records) (a leaf hash and an owner per record): about 1 GB for 10 million.
 """
@@ -19,7 +21,7 @@ Memory is O(records) (a leaf hash and an owner per record): about 1 GB for 10 mi
 import base64
 import binascii
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from types import SimpleNamespace
@@ -28,20 +30,37 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.utils import timezone
 
-from conversations.models import Conversation
 from evidence import keys, merkle
 from evidence.models import LogEntry, SignedTreeHead, VerificationRun
 from evidence.selectors import sink_heads
 from evidence.services import head_document, head_signed_bytes
-from training.models import TrainingUse
 
-from .chain import HASHED_FIELDS, chain_verify_user, record_hash_material
+from .chain import HASHED_FIELDS, HASHED_IF_SET, chain_verify_user, record_hash_material
 from .evidence import RECORD_LEAF_KIND
 from .models import Choice, ConsentRecord, UserConsentState
 
 logger = logging.getLogger(__name__)
 
 FINDINGS_KEPT = 500
+
+
+@dataclass(frozen=True)
+class RecordReference:
+    """A table of another app whose rows name consent records: each must be an opt-in of the
+    row's own user. ``rows`` yields ``(pk, user_id, record_id)``; a finding reads
+    "<subject> <pk> (user <id>) <claim> <record id>, which is not an opt-in of that user"."""
+
+    subject: str
+    claim: str
+    rows: Callable[[], Iterable[tuple]]
+
+
+# Filled at start-up by the apps that own the tables (conversations, training), keyed by subject.
+RECORD_REFERENCES: dict[str, RecordReference] = {}
+
+
+def record_reference_register(reference: RecordReference) -> None:
+    RECORD_REFERENCES[reference.subject] = reference
 
 
 @dataclass(frozen=True)
@@ -87,7 +106,7 @@ def _record_subject(pk, user_id) -> str:
 
 def _records_by_user() -> Iterator[list[SimpleNamespace]]:
     """Each user's records in one list; plain rows, not model instances (1M in seconds)."""
-    names = ("id", *[n for n in HASHED_FIELDS if n != "id"], "record_hash")
+    names = ("id", *[n for n in HASHED_FIELDS if n != "id"], *HASHED_IF_SET, "record_hash")
     rows = (
         ConsentRecord.objects.order_by("user_id", "decided_at", "id")
         .values_list(*names)
@@ -296,22 +315,13 @@ class _Verifier:
             self.add(f"user {user_id}", "has records but no consent state")
 
     def check_references(self) -> None:
-        conversations = Conversation.objects.filter(covered_by__isnull=False).values_list(
-            "pk", "user_id", "covered_by_id"
-        )
-        for pk, user_id, record_id in conversations.iterator(chunk_size=10_000):
-            if self.opt_in_owner.get(str(record_id)) != user_id:
-                self.add(
-                    f"conversation {pk} (user {user_id})",
-                    f"is covered by record {record_id}, which is not an opt-in of that user",
-                )
-        uses = TrainingUse.objects.values_list("pk", "user_id", "consent_record_id")
-        for pk, user_id, record_id in uses.iterator(chunk_size=10_000):
-            if self.opt_in_owner.get(str(record_id)) != user_id:
-                self.add(
-                    f"training use {pk} (user {user_id})",
-                    f"names record {record_id}, which is not an opt-in of that user",
-                )
+        for reference in RECORD_REFERENCES.values():
+            for pk, user_id, record_id in reference.rows():
+                if self.opt_in_owner.get(str(record_id)) != user_id:
+                    self.add(
+                        f"{reference.subject} {pk} (user {user_id})",
+                        f"{reference.claim} {record_id}, which is not an opt-in of that user",
+                    )
 
 
 class _NoProgress:

@@ -6,5 +6,6 @@ class TrainingConfig(AppConfig):
     verbose_name = "Training"
 
     def ready(self) -> None:
-        # Connects the signal receivers (imported for that side effect).
-        from . import receivers  # noqa: F401
+        # Connects the signal receivers and registers this app's table with consent's
+        # evidence verifier (both imported for that side effect).
+        from . import receivers, references  # noqa: F401

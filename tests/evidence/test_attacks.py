@@ -336,6 +336,18 @@ def test_training_use_naming_an_opt_out_record_is_named(history):
     assert any(f.startswith(f"training use {use.pk}") for f in _findings())
 
 
+def test_conversation_covered_by_another_users_opt_in_is_named(history):
+    bo = history["bo"]
+    conversation = conversation_start(user=bo, text="hello")
+    # An attacker pins Bo's conversation to Ada's withdrawn opt-in.
+    type(conversation).objects.filter(pk=conversation.pk).update(covered_by=history["first"])
+
+    assert _findings() == [
+        f"conversation {conversation.pk} (user {bo.pk}): is covered by record "
+        f"{history['first'].pk}, which is not an opt-in of that user"
+    ]
+
+
 def test_backfill_migration_logs_existing_records_and_fills_tips(policy, clock):
     import importlib
 

@@ -25,6 +25,7 @@ from training.selectors import (
     snapshot_by_key,
     snapshot_withdrawals,
 )
+from webhooks.schemas import openapi_add_webhooks
 
 from . import errors
 from .auth import ServiceTokenAuth
@@ -46,7 +47,15 @@ from .selectors import (
 
 BIGINT_MAX = 2**63 - 1  # ids are 64-bit: larger numbers are malformed (422), not unknown (404)
 
-api = NinjaAPI(
+
+class ConsentGateAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        # The events pushed to webhook subscribers are part of the contract too: OpenAPI
+        # 3.1 documents them in a top-level "webhooks" section (webhooks.schemas).
+        return openapi_add_webhooks(super().get_openapi_schema(**kwargs))
+
+
+api = ConsentGateAPI(
     title="Consent gate API",
     version="1",
     description=(

@@ -78,6 +78,9 @@ class Inbox:
 def handler_for(webhook: Webhook, inbox: Inbox):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: one connection for many deliveries
+        # Headers and body are two writes: without this, Nagle's algorithm and the
+        # sender's delayed ACK stall every answer for ~40 ms.
+        disable_nagle_algorithm = True
 
         def _answer(self, status: int, text: str = "") -> None:
             body = text.encode()

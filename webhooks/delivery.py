@@ -19,6 +19,7 @@ import logging
 import random
 import time
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,14 +27,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, F, Min, OuterRef, Q
+from django.db.models import Exists, F, Min, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.roles import PRIVACY_OFFICER
 
 from . import errors
-from .addresses import EndpointRefused, endpoint_resolve
+from .addresses import Endpoint, EndpointRefused, endpoint_resolve
 from .models import OPEN_STATUSES, Delivery, DeliveryStatus, Event, Subscriber, SubscriberStatus
 from .payloads import event_body
 from .signing import secret_decrypt, signature_headers
@@ -205,18 +206,61 @@ def _record(delivery: Delivery, token: uuid.UUID, outcome: Outcome, *, now: date
     return status
 
 
-def _attempt(delivery: Delivery, *, secret: str, url: str) -> Outcome:
-    try:
-        endpoint = endpoint_resolve(url)  # again at every attempt: DNS may have changed
-    except EndpointRefused as exc:
-        return Outcome(
-            delivered=False, error=errors.ENDPOINT_REFUSED.format(reason=exc), connected=False
-        )
+def _attempt(delivery: Delivery, *, secret: str, endpoint: Endpoint) -> Outcome:
     body = event_body(delivery.event)
     headers = signature_headers(
         secret=secret, event_id=str(delivery.event_id), body=body, timestamp=timezone.now()
     )
     return post(endpoint, body=body.encode(), headers=headers)
+
+
+class _Acknowledged:
+    """Deliveries answered 2xx, recorded together: one transaction per flush, not per POST.
+
+    Until a flush they stay leased; a worker killed before it flushes has them sent again
+    once the lease runs out (at-least-once: the receiver drops the duplicate).
+    """
+
+    FLUSH_EVERY = 100
+    FLUSH_SECONDS = 1.0
+
+    def __init__(self, token: uuid.UUID):
+        self.token = token
+        self.pending: dict[tuple[int, str], list[int]] = defaultdict(list)
+        self.count = 0
+        self.first_at: datetime | None = None
+        self.since = time.monotonic()
+
+    def add(self, delivery: Delivery, outcome: Outcome, *, at: datetime) -> None:
+        self.pending[(outcome.status, outcome.excerpt[:256])].append(delivery.pk)
+        self.count += 1
+        self.first_at = self.first_at or at
+        if self.count >= self.FLUSH_EVERY or time.monotonic() - self.since > self.FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.count:
+            return
+        now = timezone.now()
+        with transaction.atomic():
+            for (status, excerpt), pks in self.pending.items():
+                # Only while the lease is ours: a worker that lost it must not overwrite.
+                Delivery.objects.filter(pk__in=pks, lease_token=self.token).update(
+                    status=DeliveryStatus.DELIVERED,
+                    attempts=F("attempts") + 1,
+                    first_attempt_at=Coalesce(F("first_attempt_at"), Value(self.first_at)),
+                    last_attempt_at=now,
+                    delivered_at=now,
+                    response_status=status,
+                    response_excerpt=excerpt,
+                    last_error="",
+                    lease_until=None,
+                    lease_token=None,
+                )
+        self.pending.clear()
+        self.count = 0
+        self.first_at = None
+        self.since = time.monotonic()
 
 
 def subscriber_deliver(
@@ -231,6 +275,15 @@ def subscriber_deliver(
     if not lanes:
         return result
     secret = secret_decrypt(subscriber.secret_encrypted)
+    try:
+        # Once per batch, never cached longer: DNS may change, and every batch checks again.
+        endpoint, refused = endpoint_resolve(subscriber.url), None
+    except EndpointRefused as exc:
+        endpoint = None
+        refused = Outcome(
+            delivered=False, error=errors.ENDPOINT_REFUSED.format(reason=exc), connected=False
+        )
+    acknowledged = _Acknowledged(token)
     blocked: set[str] = set()
     unreachable = False
     for delivery in lanes:
@@ -239,11 +292,12 @@ def subscriber_deliver(
             _leases_release(token, [delivery.pk])
             result.skipped += 1
             continue
-        outcome = _attempt(delivery, secret=secret, url=subscriber.url)
-        status = _record(delivery, token, outcome, now=timezone.now())
-        if status == DeliveryStatus.DELIVERED:
+        outcome = refused or _attempt(delivery, secret=secret, endpoint=endpoint)
+        if outcome.delivered:
+            acknowledged.add(delivery, outcome, at=timezone.now())
             result.delivered += 1
             continue
+        status = _record(delivery, token, outcome, now=timezone.now())
         if status == DeliveryStatus.DEAD_LETTERED:
             result.dead_lettered += 1
             continue  # the lane goes on: a dead letter does not hold the user's later events
@@ -251,6 +305,7 @@ def subscriber_deliver(
         blocked.add(delivery.subject)
         # Down altogether: the other lanes would only wait for their timeouts too.
         unreachable = not outcome.connected
+    acknowledged.flush()
     if result.attempted:
         _subscriber_health_note(subscriber, result=result, now=timezone.now())
     return result

@@ -32,6 +32,8 @@ HASHED_FIELDS = (
     "jurisdiction",
     "previous_id",
 )
+# Hashed only when set, so records made before servings were kept hash as they always did.
+HASHED_IF_SET = ("served_notice_id", "shown_copy_id")
 
 
 def _canonical_value(value):
@@ -45,6 +47,9 @@ def _canonical_value(value):
 
 def record_canonical(record: ConsentRecord) -> str:
     payload = {name: _canonical_value(getattr(record, name)) for name in HASHED_FIELDS}
+    for name in HASHED_IF_SET:
+        if getattr(record, name, None) is not None:
+            payload[name] = _canonical_value(getattr(record, name))
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

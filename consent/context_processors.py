@@ -3,9 +3,8 @@
 from django.utils.functional import SimpleLazyObject
 
 from .models import Surface
-from .presenters import decision_context
+from .presenters import decision_dialog
 from .selectors import Requirement
-from .services import decision_screen_serve
 
 
 def consent_notice(request) -> dict:
@@ -13,14 +12,14 @@ def consent_notice(request) -> dict:
     if status is None or status.requirement is not Requirement.NOTICE:
         return {}
 
-    # Lazy: the design is chosen, the exposure written and the form issued (one service
-    # call) only when a full page actually renders the notice, never for an htmx fragment.
+    # Lazy: the design is chosen, the exposure and the serving written and the form issued
+    # only when a full page actually renders the notice, never for an htmx fragment.
     def notice() -> dict:
-        served = decision_screen_serve(
-            user=request.user, policy=status.policy, surface=Surface.EXISTING_NOTICE
-        )
-        return decision_context(
-            policy=status.policy, served=served, next_url=request.get_full_path()
+        return decision_dialog(
+            request,
+            policy=status.policy,
+            surface=Surface.EXISTING_NOTICE,
+            next_url=request.get_full_path(),
         )
 
     return {"consent_notice": SimpleLazyObject(notice)}

@@ -190,6 +190,76 @@ class DesignDefault(models.Model):
         return f"{self.get_jurisdiction_group_display()}: {self.variant_id}"
 
 
+class ShownCopy(models.Model):
+    """The exact consent dialog a person was shown, stored once and never changed (triggers).
+
+    Content-addressed: the key is the SHA-256 of ``html``, the dialog fragment as sent, with
+    only the values of its hidden inputs (CSRF token, signed form token, return address)
+    blanked, since nobody sees those and they differ on every rendering. Everything a person
+    could see is kept byte for byte (``consent.shown``).
+    """
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    html = models.TextField()
+    created_at = models.DateTimeField(help_text="When this exact dialog was first shown.")
+
+    class Meta:
+        verbose_name = "shown copy"
+        verbose_name_plural = "shown copies"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"shown copy {self.digest[:12]}"
+
+
+class ServedNotice(models.Model):
+    """One rendering of a consent surface to a person (Fides' ServedNoticeHistory).
+
+    Append-only (triggers). The decision or "Not now" that answers it links back to it,
+    and ``shown_copy`` is exactly what the rendering showed.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="served_notices",
+        db_index=False,  # the (user, served_at) index below serves user look-ups
+    )
+    surface = models.CharField(max_length=20, choices=Surface.choices)
+    # No index on the references below: one row is written per rendering of a consent
+    # screen, a hot path, and nothing reads served notices by policy, design or arm.
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="+", db_index=False)
+    variant = models.ForeignKey(
+        ModalVariant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    arm = models.ForeignKey(
+        "experiments.Arm",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    language = models.CharField(max_length=35, help_text="The request's active language.")
+    served_at = models.DateTimeField()
+    shown_copy = models.ForeignKey(
+        ShownCopy, on_delete=models.PROTECT, related_name="servings", db_index=False
+    )
+
+    class Meta:
+        ordering = ["-served_at"]
+        indexes = [models.Index(fields=["user", "served_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_surface_display()} shown to user {self.user_id} at {self.served_at:%Y-%m-%d %H:%M}"
+
+
 class ConsentRecord(models.Model):
     """One decision, never updated or deleted (database triggers refuse both).
 
@@ -230,10 +300,27 @@ class ConsentRecord(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_record"
     )
     record_hash = models.CharField(max_length=64, unique=True)
+    # The rendering this decision answered and exactly what it showed (null for records
+    # made before servings were kept). Both enter record_hash (consent.chain), so the
+    # evidence log pins the shown dialog too.
+    served_notice = models.OneToOneField(
+        ServedNotice, on_delete=models.PROTECT, null=True, blank=True, related_name="record"
+    )
+    shown_copy = models.ForeignKey(
+        ShownCopy,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="records",
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["-decided_at"]
         indexes = [models.Index(fields=["user", "decided_at"])]
+        permissions = [
+            ("export_evidence", "Can export evidence bundles (manage.py evidence_bundle)"),
+        ]
         constraints = [
             # A chain has exactly one first record per user.
             models.UniqueConstraint(
@@ -291,6 +378,10 @@ class NoticeDeferral(models.Model):
     arm = models.ForeignKey("experiments.Arm", on_delete=models.PROTECT, null=True, blank=True)
     deferred_at = models.DateTimeField()
     hidden_until = models.DateTimeField()
+    # The rendering the "Not now" (button or Esc) answered; null for older deferrals.
+    served_notice = models.OneToOneField(
+        ServedNotice, on_delete=models.PROTECT, null=True, blank=True, related_name="deferral"
+    )
 
     class Meta:
         ordering = ["-deferred_at"]

@@ -1,10 +1,14 @@
-"""Template context for the consent surfaces (reads plus a freshly issued form)."""
+"""Template context for the consent surfaces (reads plus a freshly issued form), and the
+rendering of each consent dialog whose exact HTML is kept (consent.ServedNotice)."""
 
 import hashlib
 import json
 
 from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from .deadlines import deadline_text
 from .models import Choice, Policy, Surface
@@ -15,7 +19,15 @@ from .selectors import (
     deadline_of,
     policy_basis,
 )
-from .services import ServedScreen, decision_form_issue
+from .services import (
+    ServedScreen,
+    decision_screen_serve,
+    served_notice_record,
+    settings_form_serve,
+)
+
+DIALOG_TEMPLATE = "consent/decide.html#decision-form"
+SETTINGS_CHOICE_TEMPLATE = "consent/privacy_settings.html#training-choice"
 from .wording import duration_words
 
 
@@ -55,7 +67,34 @@ def decision_context(*, policy: Policy, served: ServedScreen, next_url: str = ""
     }
 
 
-def privacy_settings_context(request: HttpRequest) -> dict:
+def _fragment(request: HttpRequest, template: str, context: dict) -> str:
+    """A page fragment rendered once: the bytes sent are the bytes whose copy is kept."""
+    return render_to_string(template, {**context, "csrf_token": get_token(request)})
+
+
+def decision_dialog(
+    request: HttpRequest, *, policy: Policy, surface: str, next_url: str = "", error=None
+) -> dict:
+    """Serve a consent screen: the decision context plus ``dialog_html``, the dialog as
+    sent, whose serving and exact copy are kept (``consent.services.served_notice_record``)."""
+    served = decision_screen_serve(user=request.user, policy=policy, surface=surface)
+    context = decision_context(policy=policy, served=served, next_url=next_url)
+    if error is not None:
+        context["error"] = error
+    html = _fragment(request, DIALOG_TEMPLATE, context)
+    served_notice_record(
+        form=served.form,
+        policy=policy,
+        variant=served.choice.variant,
+        arm=served.choice.arm,
+        rendered=html,
+        language=get_language(),
+    )
+    context["dialog_html"] = html
+    return context
+
+
+def privacy_settings_context(request: HttpRequest, *, gate) -> dict:
     user = request.user
     policy = current_policy()
     state = consent_state_for(user)
@@ -72,10 +111,20 @@ def privacy_settings_context(request: HttpRequest) -> dict:
         "opted_in": decided_now and state.choice == Choice.OPT_IN,
         "records": consent_records_for(user)[:50],
         "training_uses": _training_uses(user),
+        "gate": gate,
     }
-    if policy is not None:
-        form = decision_form_issue(user=user, policy=policy, surface=Surface.SETTINGS, variant=None)
+    # The change form is a consent surface like any dialog: its serving and exact copy are
+    # kept. While the gate blocks, the section is read-only and offers no decision.
+    form = None
+    if policy is not None and not gate.blocks:
+        form = settings_form_serve(user=user, policy=policy)
         context["form_token"] = form.token()
+    html = _fragment(request, SETTINGS_CHOICE_TEMPLATE, context)
+    if form is not None:
+        served_notice_record(
+            form=form, policy=policy, variant=None, arm=None, rendered=html, language=get_language()
+        )
+    context["training_choice_html"] = html
     return context
 
 

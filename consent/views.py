@@ -17,7 +17,7 @@ from . import errors, replies
 from .errors import ConsentError
 from .forms import DecisionSubmissionForm, DeferSubmissionForm
 from .models import ConsentRecord, Policy, Surface
-from .presenters import decision_context, privacy_settings_context
+from .presenters import decision_dialog, privacy_settings_context
 from .receipts import REPORTED_BY_BROWSER_NOTE, STATE_WORDS, receipt_build
 from .selectors import consent_record_get_for, current_policy, gate_status, policy_basis
 from .services import (
@@ -25,7 +25,6 @@ from .services import (
     RequestContext,
     Submission,
     consent_decision_submit,
-    decision_screen_serve,
     notice_defer_submit,
 )
 
@@ -70,15 +69,13 @@ def _decision_screen(
     request: HtmxHttpRequest, *, status, next_url: str, error: ConsentError | None = None
 ) -> HttpResponse:
     surface = status.surface or Surface.EXISTING_NOTICE
-    served = decision_screen_serve(user=request.user, policy=status.policy, surface=surface)
-    context = decision_context(policy=status.policy, served=served, next_url=next_url)
+    context = decision_dialog(
+        request, policy=status.policy, surface=surface, next_url=next_url, error=error
+    )
     if error is None:
         return render(request, "consent/decide.html", context)
-    context["error"] = error
     if request.htmx:  # the new form replaces the old dialog in place
-        response = render(
-            request, "consent/decide.html#decision-form", context, status=error.status
-        )
+        response = HttpResponse(context["dialog_html"], status=error.status)
         return reswap(response, "outerHTML")
     return render(request, "consent/decide.html", context, status=error.status)
 
@@ -233,9 +230,9 @@ def receipt_json(request: HttpRequest, record_id) -> JsonResponse:
 def privacy_settings(request: HttpRequest) -> HttpResponse:
     """Open past the consent gate (consent.gate), but read-only while it blocks: the first
     answer is given on the decision screen, whose record proves what was shown."""
-    context = privacy_settings_context(request)
     # Also read by the notice's context processor: the deferrable notice still shows here.
-    request.consent_gate = context["gate"] = gate_status(user=request.user, session=request.session)
+    request.consent_gate = gate = gate_status(user=request.user, session=request.session)
+    context = privacy_settings_context(request, gate=gate)
     return render(request, "consent/privacy_settings.html", context)
 
 

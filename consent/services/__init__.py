@@ -1,7 +1,8 @@
 """Writes for consent, by concern (DESIGN §2: writes go through services).
 
 - ``decision_forms``: the signed one-time forms a consent screen issues and a submit loads;
-- ``surfaces``: serving a consent screen (design choice, exposure, form);
+- ``surfaces``: serving a consent screen (design choice, exposure, form) and keeping what
+  each rendering showed (served notices, shown copies);
 - ``decisions``: recording a decision (record + state, one transaction, DESIGN §4 rule 4);
 - ``deferrals``: "Not now" on the existing-user notice;
 - ``guards``: the user's lock and the live-policy check every write makes under it;
@@ -33,7 +34,13 @@ from .decisions import (
 from .deferrals import Deferral, notice_defer, notice_defer_submit
 from .policies import policy_version_validate
 from .reminders import REMINDER_LEAD_TIMES, deadline_reminders_send, lockouts_record, reminder_email
-from .surfaces import ServedScreen, decision_screen_serve
+from .surfaces import (
+    ServedScreen,
+    decision_screen_serve,
+    served_notice_record,
+    settings_form_serve,
+    shown_copy_store,
+)
 from .variants import variant_choice_guard, variant_copy_validate, variant_make_default
 
 __all__ = [
@@ -61,6 +68,9 @@ __all__ = [
     "notice_defer_submit",
     "policy_version_validate",
     "reminder_email",
+    "served_notice_record",
+    "settings_form_serve",
+    "shown_copy_store",
     "variant_choice_guard",
     "variant_copy_validate",
     "variant_make_default",

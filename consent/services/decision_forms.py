@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,6 +53,8 @@ class DecisionForm:
     variant_digest: str | None  # ModalVariant.snapshot_digest() of the copy rendered
     arm_id: int | None
     shown_at: datetime
+    # The consent.ServedNotice row of the rendering that carried this form.
+    served_id: uuid.UUID | None = None
 
     def token(self) -> str:
         return signing.dumps(
@@ -64,6 +67,7 @@ class DecisionForm:
                 "d": self.variant_digest,
                 "a": self.arm_id,
                 "t": self.shown_at.isoformat(),
+                "n": str(self.served_id) if self.served_id else None,
             },
             salt=FORM_SALT,
         )
@@ -85,9 +89,18 @@ class Submission:
 
 
 def decision_form_issue(
-    *, user, policy: Policy, surface: str, variant: ModalVariant | None, arm=None
+    *,
+    user,
+    policy: Policy,
+    surface: str,
+    variant: ModalVariant | None,
+    arm=None,
+    served_id: uuid.UUID | None = None,
 ) -> DecisionForm:
-    """A new one-time form for the user; the server's clock fixes ``shown_at``."""
+    """A new one-time form for the user; the server's clock fixes ``shown_at``.
+
+    ``served_id`` names the serving that will carry the form (consent.services.surfaces).
+    """
     return DecisionForm(
         key=secrets.token_hex(16),
         user_id=user.pk,
@@ -97,6 +110,7 @@ def decision_form_issue(
         variant_digest=variant.snapshot_digest() if variant else None,
         arm_id=arm.pk if arm else None,
         shown_at=timezone.now(),
+        served_id=served_id,
     )
 
 
@@ -122,6 +136,7 @@ def decision_form_load(token: str, *, user) -> DecisionForm:
             variant_digest=data.get("d"),
             arm_id=data["a"],
             shown_at=parse_datetime(data["t"]),
+            served_id=uuid.UUID(str(data["n"])) if data.get("n") else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise _tampered() from exc

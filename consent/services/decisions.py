@@ -16,7 +16,16 @@ from .. import errors
 from ..chain import record_hash_compute
 from ..errors import ConsentError
 from ..evidence import record_log_append
-from ..models import Choice, ConsentRecord, Lockout, ModalVariant, Policy, Surface, UserConsentState
+from ..models import (
+    Choice,
+    ConsentRecord,
+    Lockout,
+    ModalVariant,
+    Policy,
+    ServedNotice,
+    Surface,
+    UserConsentState,
+)
 from ..selectors import gate_status, policy_basis
 from ..signals import decision_recorded
 from .decision_forms import (
@@ -51,6 +60,8 @@ class DecisionBasis:
     previous: ChainTip | None
     open_lockout: bool
     has_conversations: bool
+    served_to_user_id: int | None  # the owner of the serving the form names, if any
+    served_shown_copy_id: str | None  # what that serving showed
 
     def current_choice(self, live: Policy) -> str | None:
         """The user's choice under the live policy's decision basis; None if they have not
@@ -78,18 +89,29 @@ _DECISION_BASIS_SQL = """
                 WHERE l.user_id = %(user)s AND l.policy_id = %(policy)s
                   AND l.resolved_at IS NULL),
         EXISTS (SELECT 1 FROM conversations_conversation c
-                WHERE c.user_id = %(user)s AND c.deleted_by_user_at IS NULL)
+                WHERE c.user_id = %(user)s AND c.deleted_by_user_at IS NULL),
+        served.user_id, served.shown_copy_id
     FROM (SELECT 1) AS one
     LEFT JOIN consent_userconsentstate s ON s.user_id = %(user)s
     LEFT JOIN consent_consentrecord latest ON latest.id = s.latest_record_id
+    LEFT JOIN consent_servednotice served ON served.id = %(served)s
 """
 
 
-def _decision_basis(*, user_id: int, policy_id: int, form_key: str) -> DecisionBasis:
+def _decision_basis(
+    *, user_id: int, policy_id: int, form_key: str, served_id: uuid.UUID | None = None
+) -> DecisionBasis:
+    served = ServedNotice._meta.pk.get_db_prep_value(served_id, connection)
     with connection.cursor() as cursor:
-        cursor.execute(_DECISION_BASIS_SQL, {"key": form_key, "user": user_id, "policy": policy_id})
+        cursor.execute(
+            _DECISION_BASIS_SQL,
+            {"key": form_key, "user": user_id, "policy": policy_id, "served": served},
+        )
         row = cursor.fetchone()
-    (used_by, deferred, policy, choice, opt_in_since, latest_id, latest_hash, lockout, chats) = row
+    (used_by, deferred, policy, choice, opt_in_since, latest_id, latest_hash, lockout, chats) = (
+        row[:9]
+    )
+    served_to_user_id, served_shown_copy_id = row[9:]
     # Raw rows skip the field's conversion: SQLite hands back record ids as hex text.
     record_id = ConsentRecord._meta.pk.to_python
     return DecisionBasis(
@@ -101,6 +123,8 @@ def _decision_basis(*, user_id: int, policy_id: int, form_key: str) -> DecisionB
         previous=ChainTip(record_id(latest_id), latest_hash) if latest_id else None,
         open_lockout=bool(lockout),
         has_conversations=bool(chats),
+        served_to_user_id=served_to_user_id,
+        served_shown_copy_id=served_shown_copy_id,
     )
 
 
@@ -156,6 +180,8 @@ def consent_record_build(
     user_agent: str = "",
     locale: str = "",
     jurisdiction: str = "",
+    served_notice_id: uuid.UUID | None = None,
+    shown_copy_id: str | None = None,
 ) -> ConsentRecord:
     """An unsaved record with the design's copy frozen in and its chain hash computed.
 
@@ -186,6 +212,8 @@ def consent_record_build(
         locale=locale,
         jurisdiction=jurisdiction,
         previous_id=previous.pk if previous else None,
+        served_notice_id=served_notice_id,
+        shown_copy_id=shown_copy_id,
     )
     record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
     return record
@@ -258,12 +286,15 @@ def consent_decision_record(
     toggle_touched: bool = False,
     learn_more_opened: bool = False,
     context: RequestContext | None = None,
+    served_id: uuid.UUID | None = None,
 ) -> Decision:
     """Record one decision, exactly once per form key, and update the user's state.
 
     A second submit of the same form returns the first record unchanged (a double click,
     a retry, a second tab); a different answer on the same form is refused. Checked
     against the live policy in the database under the user's lock, never a memo.
+    ``served_id`` names the rendering the form came from (consent.ServedNotice): the
+    record links to it and to what it showed, and it must have been shown to this user.
     """
     _answer_check(choice=choice, surface=surface, variant=variant)
     user_lock(user)
@@ -272,7 +303,11 @@ def consent_decision_record(
     live = policy_live(now=now)
     # Lockouts are noted under the decision basis (consent.services.reminders).
     lockout_policy_id = policy_basis(policy).material.pk
-    basis = _decision_basis(user_id=user.pk, policy_id=lockout_policy_id, form_key=form_key)
+    basis = _decision_basis(
+        user_id=user.pk, policy_id=lockout_policy_id, form_key=form_key, served_id=served_id
+    )
+    if served_id is not None and basis.served_to_user_id != user.pk:
+        raise ConsentError(errors.FORM_OTHER_USER, status=403, code="form_other_user")
     if basis.form_used_by is not None or basis.form_deferred:
         return _replay(user=user, choice=choice, basis=basis, live=live)
     policy_live_check(policy, live=live)
@@ -295,6 +330,8 @@ def consent_decision_record(
         user_agent=context.user_agent,
         locale=context.locale,
         jurisdiction=user.country or "",
+        served_notice_id=served_id,
+        shown_copy_id=basis.served_shown_copy_id,
     )
     # No savepoint needed: a form key is signed for one user, and that user's lock is
     # held, so a second submit of the same key waits and then finds this record above.
@@ -384,4 +421,5 @@ def consent_decision_submit(
         toggle_touched=toggle_touched,
         learn_more_opened=submission.learn_more_opened,
         context=context,
+        served_id=form.served_id,
     )

@@ -1,5 +1,6 @@
 """A "Not now" on the existing-user notice: never past the deadline, never for new users."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,7 +10,15 @@ from django.utils import timezone
 
 from .. import errors
 from ..errors import ConsentError
-from ..models import ConsentRecord, NoticeDeferral, Policy, Surface, UsedFormKey, UserConsentState
+from ..models import (
+    ConsentRecord,
+    NoticeDeferral,
+    Policy,
+    ServedNotice,
+    Surface,
+    UsedFormKey,
+    UserConsentState,
+)
 from ..selectors import SESSION_DEFERRED_KEY, policy_basis
 from .decision_forms import decision_form_load, form_targets
 from .guards import policy_live, policy_live_check, user_lock
@@ -35,10 +44,26 @@ def _current_choice(user, live: Policy) -> str | None:
 
 @transaction.atomic
 def notice_defer(
-    *, user, policy: Policy, form_key: str, session=None, variant=None, arm=None
+    *,
+    user,
+    policy: Policy,
+    form_key: str,
+    session=None,
+    variant=None,
+    arm=None,
+    served_id: uuid.UUID | None = None,
 ) -> Deferral:
-    """Record a "Not now", once per form key, under the user's lock and the live policy."""
+    """Record a "Not now", once per form key, under the user's lock and the live policy.
+
+    ``served_id`` names the rendering answered (consent.ServedNotice); it must have been
+    shown to this user.
+    """
     user_lock(user)
+    if (
+        served_id is not None
+        and not ServedNotice.objects.filter(pk=served_id, user_id=user.pk).exists()
+    ):
+        raise ConsentError(errors.FORM_OTHER_USER, status=403, code="form_other_user")
     now = timezone.now()
     live = policy_live(now=now)
     if ConsentRecord.objects.filter(form_key=form_key).exists():
@@ -71,6 +96,7 @@ def notice_defer(
         arm=arm,
         deferred_at=now,
         hidden_until=hidden_until,
+        served_notice_id=served_id,
     )
     if session is not None:
         session[SESSION_DEFERRED_KEY] = policy.version
@@ -84,5 +110,11 @@ def notice_defer_submit(*, user, token: str, session=None) -> Deferral:
         raise ConsentError(errors.DEFER_NOT_ALLOWED, status=409, code="not_deferrable")
     policy, variant, arm = form_targets(form)
     return notice_defer(
-        user=user, policy=policy, form_key=form.key, session=session, variant=variant, arm=arm
+        user=user,
+        policy=policy,
+        form_key=form.key,
+        session=session,
+        variant=variant,
+        arm=arm,
+        served_id=form.served_id,
     )

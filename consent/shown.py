@@ -1,0 +1,31 @@
+"""What a person was shown: a consent dialog as sent, made comparable across renderings.
+
+The stored copy (consent.ShownCopy) is the dialog fragment exactly as rendered, except
+the values of its hidden inputs: the CSRF token, the signed one-time form token and the
+return address differ on every rendering and nobody sees them, so they are blanked.
+Every visible character is kept, so equal dialogs hash equally and any visible
+difference (a word, a default, a button's emphasis) gives another digest.
+"""
+
+import hashlib
+import re
+
+from config.memo import ProcessMemo
+
+_HIDDEN_INPUT = re.compile(r"<input\b[^>]*\btype=\"hidden\"[^>]*>")
+_VALUE = re.compile(r"\bvalue=\"[^\"]*\"")
+
+# Digests this process knows are stored. ShownCopy rows are content-addressed and never
+# change or go away, so a remembered digest cannot go stale (DESIGN §7: memos may serve
+# reads on hot paths); the memo only spares a rendering the insert of an existing row.
+known_digests: ProcessMemo[set[str]] = ProcessMemo("shown-copy-digests", set, seconds=3600)
+
+
+def shown_html(rendered: str) -> str:
+    """The rendered dialog with every hidden input's value blanked, nothing else changed
+    (but the blank lines around the fragment, which the template tags leave and nobody sees)."""
+    return _HIDDEN_INPUT.sub(lambda tag: _VALUE.sub('value=""', tag.group(0)), rendered.strip())
+
+
+def shown_digest(html: str) -> str:
+    return hashlib.sha256(html.encode()).hexdigest()

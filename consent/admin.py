@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from config.admin import ReadOnlyAdmin
@@ -22,6 +23,7 @@ from .models import (
 )
 from .receipts import REPORTED_BY_BROWSER_NOTE
 from .services import variant_make_default
+from .views import shown_copy_page
 from .wording import duration_words
 
 # The evidence fields the person's browser reports: shown under these labels.
@@ -212,7 +214,38 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
                 for f in self.model._meta.fields
             ),
             "propagation",
+            "what_was_shown",
         ]
+
+    def get_urls(self):
+        shown = path(
+            "<path:object_id>/shown/",
+            self.admin_site.admin_view(self.shown_view),
+            name="consent_consentrecord_shown",
+        )
+        return [shown, *super().get_urls()]
+
+    def shown_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The record's "show me exactly what this person saw", read-only: for whoever may
+        view the record (privacy officer, support), never anyone else."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        record = self.get_object(request, object_id)
+        if record is None:
+            raise Http404("No such consent record.")
+        back = reverse("admin:consent_consentrecord_change", args=[record.pk])
+        return shown_copy_page(request, record, back_url=back)
+
+    @admin.display(description="Exactly what was shown")
+    def what_was_shown(self, obj: ConsentRecord) -> str:
+        if obj.shown_copy_id is None:
+            return "Not kept (recorded before shown screens were kept)"
+        url = reverse("admin:consent_consentrecord_shown", args=[obj.pk])
+        return format_html(
+            '<a href="{}">Show exactly what this person saw</a> (SHA-256 {}…)',
+            url,
+            obj.shown_copy_id[:16],
+        )
 
     @admin.display(description="Downstream systems (webhooks)")
     def propagation(self, obj: ConsentRecord) -> str:

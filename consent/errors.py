@@ -15,6 +15,10 @@ DESIGN_CHANGED = (
     "Reload the page to read the current version and decide again."
 )
 INVALID_CHOICE = "Choose one of the buttons in the form to record your decision."
+SHOWN_COPY_MISSING = (
+    "This decision was recorded before the exact screen shown was kept, so there is no copy "
+    "of it. The receipt still names the policy version and the design's wording."
+)
 NO_POLICY = "There is no data policy in effect yet, so there is nothing to decide."
 DEFER_PAST_DEADLINE = "The deadline to decide has passed, so this notice can no longer be postponed. Please choose now."
 DEFER_NOT_ALLOWED = "This screen cannot be postponed: please choose to continue."

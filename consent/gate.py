@@ -39,6 +39,7 @@ GATE_ALLOW_LIST: dict[str, str] = {
     ),
     "consent:receipt": "Receipts of earlier decisions: access to one's own records, Art. 15.",
     "consent:receipt_json": "The same receipt as a file: access and portability, Art. 15/20.",
+    "consent:receipt_shown": "Exactly what a receipt's decision showed: access, Art. 15.",
     "training:data_export": "Download my data: right of access and portability, Art. 15/20.",
     "training:account_delete": "Delete my account: right to erasure, Art. 17.",
     "accounts:password_change": "Securing the account (Art. 32) never waits on the choice.",

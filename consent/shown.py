@@ -29,3 +29,15 @@ def shown_html(rendered: str) -> str:
 
 def shown_digest(html: str) -> str:
     return hashlib.sha256(html.encode()).hexdigest()
+
+
+_SUBMITTING_ATTRIBUTE = re.compile(r"\s(?:action|formaction|hx-[a-z-]+)=\"[^\"]*\"")
+_CONTROL = re.compile(r"<(button|input|select|textarea)\b")
+
+
+def shown_for_display(html: str) -> str:
+    """A stored dialog made inert for reading it again: no form action or htmx request is
+    left, and every control is disabled. The page serving it also forbids any form
+    submission and any script (its Content-Security-Policy), so neither layer alone holds."""
+    inert = _SUBMITTING_ATTRIBUTE.sub("", html)
+    return _CONTROL.sub(r"<\1 disabled", inert)

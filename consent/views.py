@@ -2,12 +2,14 @@
 
 import json
 
+from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
@@ -27,6 +29,7 @@ from .services import (
     consent_decision_submit,
     notice_defer_submit,
 )
+from .shown import shown_for_display
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -214,6 +217,44 @@ def receipt(request: HttpRequest, record_id) -> HttpResponse:
             "reported_by_browser": REPORTED_BY_BROWSER_NOTE,
         },
     )
+
+
+# What a stored dialog may do when read again: show itself, with the site's styles, and
+# nothing else: no script (a stored copy is data, never code), no form submission.
+SHOWN_COPY_CSP = {
+    "default-src": ["'none'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "script-src": ["'none'"],
+    "form-action": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+}
+
+
+@csp(SHOWN_COPY_CSP)
+def shown_copy_page(request: HttpRequest, record: ConsentRecord, *, back_url: str) -> HttpResponse:
+    """Exactly what a record's decision showed, read-only (staff reach it from admin too)."""
+    if record.shown_copy_id is None:
+        raise Http404(errors.SHOWN_COPY_MISSING)
+    serving = record.served_notice
+    context = {
+        "record": record,
+        "serving": serving,
+        # Rendered by this site's own (autoescaping) template when it was shown; and the
+        # page's policy lets no script run should a stored copy ever hold one.
+        "shown_html": mark_safe(shown_for_display(record.shown_copy.html)),
+        "back_url": back_url,
+    }
+    return render(request, "consent/shown_copy.html", context)
+
+
+@login_required
+@require_GET
+def receipt_shown(request: HttpRequest, record_id) -> HttpResponse:
+    """The person's own "show me exactly what I saw"; another person's record is a 404."""
+    record = _own_record(request, record_id)
+    return shown_copy_page(request, record, back_url=reverse("consent:receipt", args=[record.pk]))
 
 
 @login_required

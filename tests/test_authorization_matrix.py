@@ -82,6 +82,9 @@ URL_MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "consent:defer":                            ("POST", (302, 400, 400, 400, 400, 400, 400, 302)),
     "consent:receipt":                          ("GET",  (302, 200, 404, 404, 404, 404, 404, 302)),
     "consent:receipt_json":                     ("GET",  (302, 200, 404, 404, 404, 404, 404, 302)),
+    # The owner's record here was made without a rendering (no kept screen): 404 for all;
+    # the owner's 200 and another person's 404 are in tests/consent/test_served_notices.py.
+    "consent:receipt_shown":                    ("GET",  (302, 404, 404, 404, 404, 404, 404, 302)),
     "consent:policy_current":                   ("GET",  (200, 200, 200, 200, 200, 200, 200, 200)),
     "consent:policy":                           ("GET",  (200, 200, 200, 200, 200, 200, 200, 200)),
     "consent:privacy_settings":                 ("GET",  (302, 200, 200, 200, 200, 200, 200, 302)),

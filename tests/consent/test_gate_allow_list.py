@@ -38,6 +38,7 @@ EXPECTED_ALLOW_LIST = {
     "consent:privacy_settings",
     "consent:receipt",
     "consent:receipt_json",
+    "consent:receipt_shown",
     "training:data_export",
     "training:account_delete",
     "accounts:password_change",

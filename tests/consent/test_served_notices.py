@@ -7,11 +7,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Group
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.roles import PRIVACY_OFFICER, PRODUCT_ANALYST, SUPPORT
 from config.memo import ProcessMemo
 from consent import errors
 from consent.chain import chain_verify_user
@@ -26,6 +29,7 @@ from consent.models import (
 from consent.services import consent_chains_verify, consent_decision_record, decision_form_issue
 from consent.shown import shown_digest, shown_html
 from consent.verification import evidence_verify
+from tests.factories import UserFactory
 
 from .conftest import TOKEN_RE
 
@@ -346,3 +350,101 @@ def test_servings_and_shown_copies_cannot_be_changed_or_removed(
         cursor.execute(statement.format(table=table, column=column))
 
     assert model.objects.count() == 1
+
+
+# --- "Show me exactly what this person saw" -----------------------------------------------
+
+
+def _decision_with_copy(client, user, use_variant) -> ConsentRecord:
+    use_variant("accept_toggle_on")
+    client.force_login(user)
+    token = _token(client.get(reverse("consent:decide")).content.decode())
+    client.post(reverse("consent:decide"), {"form_token": token, "decision": "accept"})
+    return ConsentRecord.objects.get(user=user)
+
+
+def _staff(role: str | None):
+    user = UserFactory(is_staff=True, date_joined=timezone.now() - timedelta(days=400))
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def test_a_person_reads_exactly_what_they_were_shown(client, new_user, use_variant):
+    record = _decision_with_copy(client, new_user, use_variant)
+
+    response = client.get(reverse("consent:receipt_shown", args=[record.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert record.variant.headline in page
+    assert record.variant.toggle_label in page
+    assert record.shown_copy_id in page
+
+
+def test_the_shown_copy_page_cannot_submit_or_run_anything(client, new_user, use_variant):
+    record = _decision_with_copy(client, new_user, use_variant)
+
+    response = client.get(reverse("consent:receipt_shown", args=[record.pk]))
+
+    shown = re.search(
+        r"<div class=\"shown-copy\".*?</div>\s*<p><a", response.content.decode(), re.S
+    )
+    dialog = shown.group(0)
+    assert "<form" in dialog  # the form as it was, but inert:
+    assert not re.search(r"\s(action|formaction|hx-post|hx-get)=", dialog)
+    buttons = re.findall(r"<button\b[^>]*>", dialog)
+    assert buttons and all(" disabled" in b for b in buttons)
+    policy = response["Content-Security-Policy"]
+    assert "form-action 'none'" in policy
+    assert "script-src 'none'" in policy
+    assert "<script" not in response.content.decode()
+
+
+def test_nobody_reads_another_persons_shown_copy(client, new_user, use_variant, django_user_model):
+    record = _decision_with_copy(client, new_user, use_variant)
+    other = django_user_model.objects.create_user("other@example.com", "x-correct-horse")
+    client.force_login(other)
+
+    response = client.get(reverse("consent:receipt_shown", args=[record.pk]))
+
+    assert response.status_code == 404
+
+
+def test_a_record_from_before_copies_were_kept_says_so(new_user, policy, use_variant):
+    design = use_variant("two_buttons")
+    record = consent_decision_record(
+        user=new_user,
+        policy=policy,
+        choice="opt_in",
+        surface=Surface.FIRST_LOGIN,
+        form_key="k" * 32,
+        shown_at=policy.effective_at,
+        variant=design,
+    ).record
+    client = Client()
+    client.force_login(new_user)
+
+    response = client.get(reverse("consent:receipt_shown", args=[record.pk]))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(PRIVACY_OFFICER, 200), (SUPPORT, 200), (PRODUCT_ANALYST, 403)]
+)
+def test_staff_who_may_read_the_record_open_what_was_shown_from_admin(
+    client, new_user, use_variant, role, status
+):
+    record = _decision_with_copy(Client(), new_user, use_variant)
+    client.force_login(_staff(role))
+
+    change = client.get(reverse("admin:consent_consentrecord_change", args=[record.pk]))
+    response = client.get(reverse("admin:consent_consentrecord_shown", args=[record.pk]))
+
+    assert response.status_code == status
+    if status == 200:
+        shown_url = reverse("admin:consent_consentrecord_shown", args=[record.pk])
+        assert shown_url in change.content.decode()
+        assert record.variant.headline in response.content.decode()
+        assert "form-action 'none'" in response["Content-Security-Policy"]

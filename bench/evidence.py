@@ -24,15 +24,15 @@ import argparse
 import base64
 import os
 import secrets
+import shutil
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import database_url, recreate_database
+from bench._common import ROOT, database_url, recreate_database
 
 NAME = "cg_bench_evidence"
 BATCH = 10_000
@@ -42,13 +42,19 @@ def say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def setup(url: str, sink: str) -> None:
+def setup(url: str, sink: Path) -> None:
+    """Django on the bench database; heads go to ``sink``, signed with the key kept beside it
+    (made on the first run, so a ``--reuse`` run trusts the heads of the run that filled it)."""
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     os.environ["DEBUG"] = "0"
     os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["EVIDENCE_SINK_DIR"] = sink
-    os.environ["EVIDENCE_SIGNING_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
+    os.environ["EVIDENCE_SINK_DIR"] = str(sink / "heads")
+    key_file = sink / "signing-key"
+    if not key_file.exists():
+        sink.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+    os.environ["EVIDENCE_SIGNING_KEY"] = key_file.read_text()
     import django
 
     django.setup()
@@ -209,6 +215,76 @@ def baseline_scan() -> float:
     return time.perf_counter() - started
 
 
+def database_exists(url: str) -> bool:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    return found is not None
+
+
+def fill_and_checkpoint(args) -> None:
+    from django.db import connection
+
+    from evidence.services import checkpoint
+
+    say(f"Filling {args.records:,} records over {args.users:,} users into {args.database} ...")
+    started = time.perf_counter()
+    filler = Filler(args.users)
+    filler.add(args.small - args.new)
+    checkpoint()
+    small_seconds, small_baseline = checkpoint_measure(filler, args.new, args.repeat)
+    filler.add(args.records - filler.cursor - args.repeat * args.new)
+    fill_seconds = time.perf_counter() - started
+    say(f"  filled in {fill_seconds:.0f} s")
+    checkpoint_seconds, _ = timed(lambda: checkpoint(max_batches=10_000))
+    say(f"  sequenced and signed the bulk in {checkpoint_seconds:.0f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    large_seconds, large_baseline = checkpoint_measure(filler, args.new, args.repeat)
+
+    say()
+    say(f"Checkpoint of {args.new:,} new records (sequence + sign + publish):")
+    say(
+        f"  log ~{args.small:>9,}: {small_seconds:6.2f} s   raw-SQL baseline "
+        f"{small_baseline:5.2f} s   ratio {small_seconds / small_baseline:5.2f}"
+    )
+    say(
+        f"  log ~{args.records:>9,}: {large_seconds:6.2f} s   raw-SQL baseline "
+        f"{large_baseline:5.2f} s   ratio {large_seconds / large_baseline:5.2f}"
+    )
+    say(f"  large/small: {large_seconds / small_seconds:.2f} (1.0 = does not grow with the log)")
+
+
+def verification_measure(profile: str | None) -> None:
+    from consent.verification import evidence_verify
+
+    scan = baseline_scan()
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        verify_seconds, report = timed(lambda: profiler.runcall(evidence_verify))
+        profiler.dump_stats(profile)
+        say(f"  profile written to {profile} (python -m pstats {profile})")
+    else:
+        verify_seconds, report = timed(evidence_verify)
+    say()
+    say(
+        f"Full verification of {report.records_checked:,} records, "
+        f"{report.leaves_checked:,} leaves, {report.heads_checked} heads, "
+        f"{report.states_checked:,} states:"
+    )
+    say(
+        f"  {verify_seconds:.1f} s (target <= 60 s); read-only scan baseline {scan:.1f} s; "
+        f"ratio {verify_seconds / scan:.2f}"
+    )
+    say(f"  findings: {len(report.findings)}")
+    for finding in report.findings[:10]:
+        say(f"    {finding}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -216,66 +292,38 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=20_000, help="log size of the first measure")
     parser.add_argument("--new", type=int, default=10_000, help="records per checkpoint measured")
     parser.add_argument("--repeat", type=int, default=3, help="checkpoints measured per size")
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--database", default=NAME, help=f"database name (default {NAME})")
+    parser.add_argument("--keep", action="store_true", help="keep the database and its sink")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="verify a database kept by an earlier --keep run (no fill, no checkpoint measure)",
+    )
+    parser.add_argument("--profile", metavar="FILE", help="cProfile the verification into FILE")
     args = parser.parse_args()
 
-    url = database_url(NAME)
-    recreate_database(url)
-    with tempfile.TemporaryDirectory() as sink:
-        setup(url, sink)
-        from django.db import connection
+    url = database_url(args.database)
+    sink = ROOT / "var" / "bench-evidence" / args.database
+    reuse = args.reuse and database_exists(url) and (sink / "signing-key").exists()
+    if not reuse:
+        recreate_database(url)
+        shutil.rmtree(sink, ignore_errors=True)
+    setup(url, sink)
+    from django.db import connection
 
-        from consent.verification import evidence_verify
-        from evidence.services import checkpoint
-
-        say(f"Filling {args.records:,} records over {args.users:,} users into {NAME} ...")
-        started = time.perf_counter()
-        filler = Filler(args.users)
-        filler.add(args.small - args.new)
-        checkpoint()
-        small_seconds, small_baseline = checkpoint_measure(filler, args.new, args.repeat)
-        filler.add(args.records - filler.cursor - args.repeat * args.new)
-        fill_seconds = time.perf_counter() - started
-        say(f"  filled in {fill_seconds:.0f} s")
-        checkpoint_seconds, _ = timed(lambda: checkpoint(max_batches=10_000))
-        say(f"  sequenced and signed the bulk in {checkpoint_seconds:.0f} s")
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-        large_seconds, large_baseline = checkpoint_measure(filler, args.new, args.repeat)
-
-        say()
-        say(f"Checkpoint of {args.new:,} new records (sequence + sign + publish):")
-        say(
-            f"  log ~{args.small:>9,}: {small_seconds:6.2f} s   raw-SQL baseline "
-            f"{small_baseline:5.2f} s   ratio {small_seconds / small_baseline:5.2f}"
-        )
-        say(
-            f"  log ~{args.records:>9,}: {large_seconds:6.2f} s   raw-SQL baseline "
-            f"{large_baseline:5.2f} s   ratio {large_seconds / large_baseline:5.2f}"
-        )
-        say(
-            f"  large/small: {large_seconds / small_seconds:.2f} (1.0 = does not grow with the log)"
-        )
-
-        scan = baseline_scan()
-        verify_seconds, report = timed(evidence_verify)
-        say()
-        say(
-            f"Full verification of {report.records_checked:,} records, {report.leaves_checked:,} leaves, "
-            f"{report.heads_checked} heads, {report.states_checked:,} states:"
-        )
-        say(
-            f"  {verify_seconds:.1f} s (target <= 60 s); read-only scan baseline {scan:.1f} s; "
-            f"ratio {verify_seconds / scan:.2f}"
-        )
-        say(f"  findings: {len(report.findings)}")
-        connection.close()
-    if not args.keep:
+    if reuse:
+        say(f"Reusing {args.database} (filled by an earlier --keep run)")
+    else:
+        fill_and_checkpoint(args)
+    verification_measure(args.profile)
+    connection.close()
+    if not (args.keep or args.reuse):
         import psycopg
 
         base, _, name = url.rpartition("/")
         with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(sink, ignore_errors=True)
 
 
 if __name__ == "__main__":

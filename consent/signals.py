@@ -11,8 +11,9 @@ from django.dispatch import Signal
 # recomputes their retain_until (DESIGN §4 rule 2).
 decision_recorded = Signal()
 
-# Sent inside the lockout task's transaction with ``user_ids``, ``policy`` (the decision
-# basis) and ``now``, for a batch of users still undecided after the deadline: their
-# opt-ins under the previous basis no longer keep the opt-in retention, and
-# conversations.receivers recomputes their retain_until (DESIGN §4 rule 2).
-lockouts_recorded = Signal()
+# Sent by every run of the lockout task with ``policy`` (the current one), ``now``,
+# ``batch_size`` and ``max_batches``: an opt-in under an earlier decision basis keeps its
+# retention only until the current basis's deadline (DESIGN §4 rule 2), so
+# conversations.receivers recomputes, in bounded batches, every chat whose retain_until no
+# longer follows the rule (the undecided past the deadline, or superseded twice).
+opt_ins_lapsed = Signal()

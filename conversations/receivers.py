@@ -2,11 +2,11 @@
 
 from django.dispatch import receiver
 
-from consent.signals import decision_recorded, lockouts_recorded
+from consent.signals import decision_recorded, opt_ins_lapsed
 
 from .services import (
+    conversation_retention_lapsed_recompute,
     conversation_retention_recompute_for_user,
-    conversation_retention_recompute_for_users,
 )
 
 
@@ -16,7 +16,9 @@ def retention_recompute_on_decision(sender, *, user, policy, now, **kwargs) -> N
     conversation_retention_recompute_for_user(user=user, now=now, policy=policy)
 
 
-@receiver(lockouts_recorded, dispatch_uid="conversations.retention_recompute_on_lockout")
-def retention_recompute_on_lockout(sender, *, user_ids, policy, now, **kwargs) -> None:
+@receiver(opt_ins_lapsed, dispatch_uid="conversations.retention_recompute_lapsed")
+def retention_recompute_lapsed(sender, *, policy, now, batch_size, max_batches, **kwargs) -> None:
     """Undecided past a material deadline: an earlier opt-in keeps no retention (rule 2)."""
-    conversation_retention_recompute_for_users(user_ids=user_ids, now=now, policy=policy)
+    conversation_retention_lapsed_recompute(
+        policy=policy, now=now, batch_size=batch_size, max_batches=max_batches
+    )

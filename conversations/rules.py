@@ -102,6 +102,27 @@ def grace_covered_q(*, policy: Policy | None, now: datetime) -> Q:
     return _in_present_run_q(grace) if grace else Q(pk__in=[])
 
 
+def lapsed_opt_in_q(*, policy: Policy | None, now: datetime) -> Q:
+    """Conversations still kept longer than the opt-out retention for an opt-in that no
+    longer keeps it at ``now``: covered by an opt-in, but neither ``covered_q`` nor
+    ``grace_covered_q`` holds (the owner stayed undecided past the deadline, or the opt-in
+    is older than the previous basis). The lockout task recomputes them."""
+    _, opt_out = retention_periods(policy)
+    kept_longest = Case(
+        When(
+            safety_flagged_at__isnull=False,
+            then=F("last_activity_at") + Value(opt_out + safety_extension()),
+        ),
+        default=F("last_activity_at") + Value(opt_out),
+        output_field=DateTimeField(),
+    )
+    return (
+        Q(covered_by__isnull=False, is_temporary=False, retain_until__gt=kept_longest)
+        & ~covered_q(policy=policy)
+        & ~grace_covered_q(policy=policy, now=now)
+    )
+
+
 def opt_in_state_q(*, policy: Policy | None, now: datetime) -> Q:
     """Filter on UserConsentState: states whose latest record covers activity at ``now``,
     for training (``covered_q``) or for retention only (``grace_covered_q``)."""

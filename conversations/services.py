@@ -244,15 +244,27 @@ def conversation_delete(*, conversation: Conversation) -> None:
     _deletion_report(locked, held=False)
 
 
-def conversation_retention_recompute_for_users(
-    *, user_ids: list[int], now: datetime, policy: Policy | None
+def conversation_retention_lapsed_recompute(
+    *, policy: Policy | None, now: datetime, batch_size: int = 1000, max_batches: int = 20
 ) -> int:
-    """Recompute retain_until of every conversation of these users in one UPDATE (a batch
-    of the lockout task: ``consent.signals.lockouts_recorded``)."""
-    conversations = Conversation.objects.filter(
-        user_id__in=user_ids, deleted_by_user_at__isnull=True
+    """Recompute, in bounded batches, the chats still kept for an opt-in that no longer
+    keeps its retention (``rules.lapsed_opt_in_q``): the lockout task's retention half.
+
+    Idempotent: a recomputed chat no longer matches, so a rerun (or the next run, after
+    ``max_batches``) picks up where this one stopped.
+    """
+    candidates = Conversation.objects.filter(
+        rules.lapsed_opt_in_q(policy=policy, now=now), deleted_by_user_at__isnull=True
     )
-    return conversations.update(retain_until=rules.retain_until_expression(policy=policy, now=now))
+    expression = rules.retain_until_expression(policy=policy, now=now)
+    recomputed = 0
+    for _ in range(max_batches):
+        batch = list(candidates.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            break
+        recomputed += Conversation.objects.filter(pk__in=batch).update(retain_until=expression)
+    logger.info("lapsed opt-ins recomputed", extra={"conversations": recomputed})
+    return recomputed
 
 
 def conversation_retention_recompute_for_user(

@@ -18,7 +18,7 @@ from webhooks.services import EventDraft, events_record
 from ..deadlines import deadline_text, time_left
 from ..models import DeadlineReminder, Lockout, ReminderKind, UserConsentState
 from ..selectors import PolicyBasis, current_policy_live, policy_basis
-from ..signals import lockouts_recorded
+from ..signals import opt_ins_lapsed
 
 logger = logging.getLogger(__name__)
 
@@ -115,17 +115,24 @@ def reminder_email(*, user, deadline: datetime, now: datetime) -> EmailMultiAlte
 def lockouts_record(
     *, batch_size: int = 1000, max_batches: int = 20, now: datetime | None = None
 ) -> int:
-    """Note when each still-undecided user became locked out, and recompute their chats.
+    """Note when each still-undecided user became locked out, and recompute lapsed chats.
 
     The gate locks them by itself at the deadline; this is bookkeeping (the Lockout row
     and its outbox event) plus retention: an opt-in under the previous decision basis kept
-    its retention only until this deadline (DESIGN §4 rule 2), so each batch's chats are
-    recomputed in the same transaction (``consent.signals.lockouts_recorded``). Bounded:
-    at most ``max_batches`` batches per run; the next run picks up where this one stopped.
+    its retention only until this deadline (DESIGN §4 rule 2), so every run asks
+    conversations to recompute the chats whose opt-in lapsed (``consent.signals
+    .opt_ins_lapsed``). Bounded: at most ``max_batches`` batches of each per run; the next
+    run picks up where this one stopped. Returns the number of users locked out.
     """
     now = now or timezone.now()
-    basis = _live_basis(now)
-    if basis is None or now < basis.deadline:
+    policy = current_policy_live(now=now)  # they write rows naming it: the database
+    if policy is None:
+        return 0
+    opt_ins_lapsed.send(
+        sender=Lockout, policy=policy, now=now, batch_size=batch_size, max_batches=max_batches
+    )
+    basis = policy_basis(policy)
+    if now < basis.deadline:
         return 0
     total = 0
     for _ in range(max_batches):
@@ -173,5 +180,4 @@ def _lockouts_batch(*, basis: PolicyBasis, batch_size: int, now: datetime) -> in
             for lockout_id, user_id in written.values_list("pk", "user_id")
         ]
     )
-    lockouts_recorded.send(sender=Lockout, user_ids=users, policy=policy, now=now)
     return len(users)

@@ -290,3 +290,18 @@ def test_a_wording_fix_sends_no_second_reminder(existing_user, policy):
 
     assert DeadlineReminder.objects.filter(user=existing_user).count() == 1
     assert len(mail.outbox) == 1
+
+
+def test_an_opt_in_two_material_versions_old_keeps_nothing_once_the_lockout_task_runs(
+    existing_user, policy
+):
+    decide(existing_user, policy, Choice.OPT_IN)
+    conversation = conversation_start(user=existing_user, text="covered")
+    second = material_after(policy)
+    with time_machine.travel(timezone.now() + DAY):
+        material_after(second)  # before the second version's deadline
+
+        lockouts_record()
+
+    assert kept_days(conversation) == 30
+    assert not Lockout.objects.exists()  # nobody is locked out before the deadline

@@ -1,6 +1,7 @@
 """Fault scenarios against the real stack: gunicorn, Celery workers, Redis and PostgreSQL.
 
-    python bench/faults.py [--only concurrent_submits,purge_kill,redis_outage,postgres_restart]
+    python bench/faults.py [--only concurrent_submits,purge_kill,redis_outage,postgres_restart,export_kill]
+    BENCH_EXPORT_MESSAGES=1000000 python bench/faults.py --only export_kill   # the full size
 
 Each scenario prints one PASS/FAIL line (with what it saw). Needs PostgreSQL
 (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/bench_faults, dropped and
@@ -17,6 +18,13 @@ recreated), a local Redis on 127.0.0.1:6379 (the scenarios use database 13) and 
   every new chat) catches up once it is back.
 - postgres_restart: PostgreSQL is restarted while wrk loads the product page; the same
   gunicorn workers answer again without a restart.
+- export_kill: two Celery workers export a training snapshot (BENCH_EXPORT_MESSAGES,
+  default 100,000 messages); one is killed with SIGKILL in the middle of a shard and the
+  queued shard messages are lost (this bench's Redis database emptied; with
+  BENCH_BROKER_RESTART=1, Redis itself restarted without persistence); a replacement
+  worker and a beat-like sweep every 5 s (lease 20 s) finish it. Passes when the snapshot
+  is done with one ledger row per conversation, every shard once in the manifest with a
+  matching digest, and no stale attempt's file left.
 
 Restarting Redis and PostgreSQL disturbs anything else using them on this machine: the
 outages last seconds, and Redis and PostgreSQL are always started again at the end,
@@ -600,11 +608,150 @@ def postgres_restart(ctx: dict, url: str) -> bool:
     )
 
 
+def export_kill(ctx: dict, url: str) -> bool:
+    """Two workers export; one is killed with SIGKILL mid-shard and Redis restarts (queued
+    shard messages lost). A replacement worker and the beat-like sweep finish the snapshot."""
+    import json as jsonlib
+
+    from django.core.files.storage import FileSystemStorage
+    from django.db import connections
+
+    from bench.export import generate
+    from consent.models import Policy
+    from conversations.models import Conversation
+    from training.models import (
+        ExportStatus,
+        ShardStatus,
+        SnapshotExport,
+        SnapshotShard,
+        TrainingUse,
+    )
+    from training.storage import read_shard_lines, sha256_of
+    from training.tasks import advance_training_exports, export_training_snapshot
+
+    messages_wanted = int(os.environ.get("BENCH_EXPORT_MESSAGES", "100000"))
+    per = 5
+    conversations = messages_wanted // per
+    generate(
+        users=max(10, conversations // 100),
+        conversations=conversations,
+        messages_per=per,
+        seed=7,
+        policy=Policy.objects.get(version="faults"),
+    )
+    connections.close_all()
+    export_dir = LOG_DIR / "exports"
+    export_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        "DATABASE_URL": url,
+        "CELERY_BROKER_URL": REDIS_DB_URL,
+        "TRAINING_EXPORT_DIR": str(export_dir),
+        "TRAINING_SHARD_LEASE_SECONDS": "20",
+    }
+    os.environ["TRAINING_SHARD_LEASE_SECONDS"] = "20"
+    flush_queue()
+    key = f"faults-{int(time.time())}"
+    say(f"  {conversations} conversations x {per} messages; 2 workers; lease 20 s")
+    started = time.monotonic()
+
+    def export_row():
+        return SnapshotExport.objects.filter(snapshot_key=key).first()
+
+    def sweep_until_done(deadline: float) -> None:
+        # What celery beat does every minute (here every 5 s): finalise, resend lost shards.
+        while time.monotonic() < deadline:
+            row = export_row()
+            if row is not None and row.status != ExportStatus.RUNNING:
+                return
+            advance_training_exports.delay()
+            time.sleep(5)
+
+    try:
+        with Worker("export-a", env) as victim, Worker("export-b", env):
+            export_training_snapshot.delay(snapshot_key=key)
+            deadline = time.monotonic() + 600
+            killed_shard = None
+            while time.monotonic() < deadline:
+                row = export_row()
+                if row is not None:
+                    done = row.shards.filter(status=ShardStatus.DONE).count()
+                    running = row.shards.filter(
+                        status=ShardStatus.RUNNING, worker__startswith="export-a@"
+                    ).first()
+                    if done >= 2 and running is not None:
+                        killed_shard = running
+                        break
+                time.sleep(0.05)
+            victim.kill()
+            say(f"  killed export-a in shard {killed_shard.index if killed_shard else '?'}")
+            if os.environ.get("BENCH_BROKER_RESTART") == "1":
+                subprocess.run(["redis-cli", "shutdown", "nosave"], capture_output=True)
+                redis_ensure_running()
+                say("  Redis restarted without persistence: queued shard messages are gone")
+            else:
+                # The same loss without disturbing other users of this Redis: this bench's
+                # database (queue and unacknowledged messages) is emptied.
+                flush_queue()
+                say("  broker database emptied: queued shard messages are gone")
+            with Worker("export-c", env):
+                sweep_until_done(time.monotonic() + 1800)
+    finally:
+        redis_ensure_running()
+    connections.close_all()
+    seconds = time.monotonic() - started
+    row = export_row()
+    if row is None or row.status != ExportStatus.DONE:
+        return verdict(
+            "worker killed mid-export",
+            False,
+            f"export {row.status if row else 'never planned'}: {row.error if row else ''}",
+        )
+    snapshot = row.snapshot
+    uses = TrainingUse.objects.filter(snapshot=snapshot)
+    used_ids = list(uses.values_list("conversation_id", flat=True))
+    expected = set(
+        Conversation.objects.filter(user__email__startswith="bench-export-").values_list(
+            "pk", flat=True
+        )
+    )
+    storage = FileSystemStorage(location=str(export_dir))  # the workers' export storage
+    manifest = jsonlib.loads(storage.open(row.manifest_name).read())
+    indexes = [shard["index"] for shard in manifest["shards"]]
+    lines = 0
+    digests_ok = True
+    for shard in manifest["shards"]:
+        digests_ok &= sha256_of(Path(storage.path(shard["file"]))) == shard["sha256"]
+        lines += sum(1 for _ in read_shard_lines(storage, shard["file"]))
+    retried = SnapshotShard.objects.filter(export=row, attempt__gt=1).count()
+    listed = set(storage.listdir(manifest["shards"][0]["file"].rsplit("/", 1)[0])[1])
+    extra_files = len(listed) - len(manifest["shards"])
+    passed = (
+        len(used_ids) == len(set(used_ids)) == len(expected)
+        and set(used_ids) == expected
+        and sorted(indexes) == list(range(row.shard_count))
+        and len(indexes) == len(set(indexes))
+        and digests_ok
+        and lines == len(used_ids)
+        and extra_files == 0
+        and retried >= 1
+    )
+    return verdict(
+        "worker killed with SIGKILL mid-export, Redis restarted",
+        passed,
+        f"snapshot done in {seconds:.0f} s: {snapshot.message_count} messages, "
+        f"{len(used_ids)} ledger rows for {len(expected)} conversations "
+        f"({len(used_ids) - len(set(used_ids))} duplicates); manifest {len(indexes)}/"
+        f"{row.shard_count} shards, each once, digests {'ok' if digests_ok else 'WRONG'}; "
+        f"{lines} lines; {retried} shard(s) written again; {extra_files} stale files left",
+    )
+
+
 SCENARIOS = {
     "concurrent_submits": concurrent_submits,
     "purge_kill": purge_kill,
     "redis_outage": redis_outage,
     "postgres_restart": postgres_restart,
+    "export_kill": export_kill,
 }
 
 

@@ -24,3 +24,5 @@ ROOT_URLCONF = "bench.urls"
 TEMPLATES = [{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]}]
 # bench/faults.py points the safety-classifier hook at a stand-in, so chat posts enqueue work.
 SAFETY_CLASSIFIER = os.environ.get("BENCH_SAFETY_CLASSIFIER") or None
+# bench/faults.py shortens the lease after which a lost shard task is sent again.
+TRAINING_SHARD_LEASE_SECONDS = int(os.environ.get("TRAINING_SHARD_LEASE_SECONDS", 2 * 60 * 60))

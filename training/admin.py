@@ -9,6 +9,7 @@ import secrets
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -17,7 +18,14 @@ from config.admin import ReadOnlyAdmin
 from config.broker import task_enqueue
 from conversations.content import ContentGuardedAdmin
 
-from .models import TrainingSnapshot, TrainingUse
+from .models import (
+    ExportStatus,
+    ShardStatus,
+    SnapshotExport,
+    SnapshotShard,
+    TrainingSnapshot,
+    TrainingUse,
+)
 from .tasks import export_training_snapshot
 
 EXPORT_QUEUED = (
@@ -39,6 +47,7 @@ class TrainingSnapshotAdmin(ReadOnlyAdmin):
         "conversation_count",
         "message_count",
         "redaction_version",
+        "shards",
         "file_sha256",
         "created_by",
     ]
@@ -68,12 +77,83 @@ class TrainingSnapshotAdmin(ReadOnlyAdmin):
             self.message_user(request, EXPORT_NOT_QUEUED, messages.ERROR)
         return HttpResponseRedirect(reverse("admin:training_trainingsnapshot_changelist"))
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(shard_total=Count("export__shards"))
+
+    @admin.display(description="Shards")
+    def shards(self, obj: TrainingSnapshot) -> str:
+        # A finished snapshot has every shard done: its total is its progress.
+        return f"{obj.shard_total}/{obj.shard_total}" if getattr(obj, "shard_total", 0) else "-"
+
     def changelist_view(self, request, extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "can_export": request.user.has_perm("training.export_trainingsnapshot"),
+            # Exports still being written: no snapshot row exists until they finish.
+            "running_exports": exports_with_progress().filter(status=ExportStatus.RUNNING),
         }
         return super().changelist_view(request, extra_context=extra_context)
+
+
+def exports_with_progress():
+    return SnapshotExport.objects.annotate(
+        shards_done=Count("shards", filter=Q(shards__status=ShardStatus.DONE)),
+        messages_done=Sum("shards__message_count", filter=Q(shards__status=ShardStatus.DONE)),
+    ).select_related("policy")
+
+
+class SnapshotShardInline(admin.TabularInline):
+    model = SnapshotShard
+    fields = [
+        "index",
+        "lower_id",
+        "upper_id",
+        "status",
+        "attempt",
+        "worker",
+        "conversation_count",
+        "message_count",
+        "file_name",
+        "file_sha256",
+        "started_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SnapshotExport)
+class SnapshotExportAdmin(ReadOnlyAdmin):
+    """Exports being written (and the history of written and failed ones): progress per shard."""
+
+    list_display = [
+        "snapshot_key",
+        "status",
+        "progress",
+        "messages_done",
+        "planned_at",
+        "finished_at",
+        "snapshot",
+    ]
+    list_filter = ["status"]
+    search_fields = ["snapshot_key"]
+    inlines = [SnapshotShardInline]
+    readonly_fields = ["progress"]
+
+    def get_queryset(self, request):
+        return exports_with_progress().select_related("snapshot")
+
+    @admin.display(description="Shards done")
+    def progress(self, obj: SnapshotExport) -> str:
+        return f"{obj.shards_done}/{obj.shard_count}"
 
 
 @admin.register(TrainingUse)

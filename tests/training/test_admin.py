@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from training.admin import EXPORT_QUEUED
 from training.models import TrainingSnapshot, TrainingUse
+from training.services import snapshot_export_plan, snapshot_shard_write
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +101,21 @@ def test_export_button_is_shown_to_staff_allowed_to_export(admin_client):
     page = admin_client.get(reverse("admin:training_trainingsnapshot_changelist"))
 
     assert "Export a new snapshot" in page.content.decode()
+
+
+def test_a_running_export_shows_its_shards_done_on_the_snapshot_list_and_its_page(
+    admin_client, person, decide, chat, clock
+):
+    alice = person()
+    decide.opt_in(alice)
+    for _ in range(3):
+        chat(alice)
+    export = snapshot_export_plan(snapshot_key="running-now", shard_size=1)
+    snapshot_shard_write(shard_id=export.shards.first().pk)
+
+    listed = admin_client.get(reverse("admin:training_trainingsnapshot_changelist"))
+    page = admin_client.get(reverse("admin:training_snapshotexport_change", args=[export.pk]))
+
+    assert "running-now" in listed.content.decode()
+    assert "1/3" in listed.content.decode()
+    assert page.status_code == 200 and "1/3" in page.content.decode()

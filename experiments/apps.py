@@ -6,6 +6,7 @@ class ExperimentsConfig(AppConfig):
     verbose_name = "Experiments"
 
     def ready(self) -> None:
+        from . import designs  # noqa: F401  (registers the design source with consent)
         from .models import Experiment, ExperimentPhase
         from .selectors import running_experiments_memo
 

@@ -2,7 +2,9 @@
 
 ``choose_variant`` is the one function consent calls (DESIGN §2), with
 ``exposure_record`` right after it when the design is rendered and
-``arm_offered`` when a posted form names an arm.
+``arm_offered`` when a posted form names an arm. Consent reaches them through
+``consent.designs.design_source()``: this module is registered there as the design
+source (``experiments.designs``), so the import points from experiments to consent only.
 
 Assignment is GrowthBook's: a user's arm is ``assign_arm`` over the phase's seed,
 weights and the experiment's coverage, with ``str(user.pk)`` as the hash
@@ -15,18 +17,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from consent.designs import VariantChoice, default_choice
 from consent.models import ModalVariant
-from consent.selectors import default_variant
 
 from . import errors
-from .compliance import audience_includes_gdpr, failing_findings, jurisdiction_group
+from .compliance import audience_includes_gdpr, failing_findings
 from .hashing import assign_arm
 from .models import (
     Arm,
@@ -43,21 +44,6 @@ from .selectors import running_experiment_for, running_experiments_memo
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class VariantChoice:
-    """The design to render; ``arm`` and ``phase`` are set only inside an experiment."""
-
-    variant: ModalVariant
-    arm: Arm | None = None
-    phase: int | None = None
-
-
-def _default_choice(user, surface: str) -> VariantChoice:
-    """The default design of the user's jurisdiction group (the protected one if unknown)."""
-    group = jurisdiction_group(getattr(user, "country", ""))
-    return VariantChoice(variant=default_variant(surface, group=group))
-
-
 def choose_variant(user, surface: str) -> VariantChoice:
     """The design to show this user on this surface: their arm's, or the default.
 
@@ -66,13 +52,13 @@ def choose_variant(user, surface: str) -> VariantChoice:
     A user who has left the audience (say, changed country) sees the default.
     """
     if not getattr(user, "is_authenticated", False):
-        return _default_choice(user, surface)
+        return default_choice(user, surface)
     experiment = running_experiment_for(user=user, surface=surface)
     if experiment is None:
-        return _default_choice(user, surface)
+        return default_choice(user, surface)
     arm = _assigned_arm(experiment=experiment, user=user)
     if arm is None or not arm.variant.offered_on(surface):
-        return _default_choice(user, surface)
+        return default_choice(user, surface)
     return VariantChoice(variant=arm.variant, arm=arm, phase=experiment.phase)
 
 

@@ -11,12 +11,10 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from experiments.models import Arm
-from experiments.services import arm_offered
-
 from .. import errors
+from ..designs import design_source
 from ..errors import ConsentError
-from ..models import Choice, ModalVariant, Policy, Surface
+from ..models import Choice, ConsentRecord, ModalVariant, Policy, Surface
 from ..selectors import current_policy, policies_memo, variant_by_key, variants_memo
 
 FORM_SALT = "consent.decision-form"
@@ -200,16 +198,19 @@ def _policy_as_shown(form: DecisionForm) -> Policy:
     return policy
 
 
-def form_targets(form: DecisionForm) -> tuple[Policy, ModalVariant | None, Arm | None]:
+def form_targets(form: DecisionForm) -> tuple[Policy, ModalVariant | None, object | None]:
     """The policy, design and arm a posted form names, each checked; else ConsentError."""
     policy = _policy_as_shown(form)
     variant = _variant_as_shown(form)
+    # The arm model as the record's own foreign key names it (experiments.Arm), so consent
+    # needs no import of experiments (consent.designs).
+    arm_model = ConsentRecord._meta.get_field("arm").related_model
     try:
-        arm = Arm.objects.get(pk=form.arm_id) if form.arm_id else None
-    except Arm.DoesNotExist as exc:
+        arm = arm_model.objects.get(pk=form.arm_id) if form.arm_id else None
+    except arm_model.DoesNotExist as exc:
         raise _tampered() from exc
     if arm is not None and arm.variant_id != getattr(variant, "pk", None):
         raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
-    if arm is not None and not arm_offered(form.user_id, arm):
+    if arm is not None and not design_source().arm_offered(form.user_id, arm):
         raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
     return policy, variant, arm

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from experiments.services import VariantChoice, choose_variant, exposure_record
-
+from ..designs import VariantChoice, design_source
 from ..models import ModalVariant, Policy, ServedNotice, ShownCopy, Surface
 from ..shown import known_digests, shown_digest, shown_html
 from .decision_forms import DecisionForm, decision_form_issue
@@ -25,8 +24,11 @@ class ServedScreen:
 def decision_screen_serve(*, user, policy: Policy, surface: str) -> ServedScreen:
     """Choose the design (a sticky experiment assignment), note the exposure, issue a form."""
     # The guard stands behind every admin check: a failing design never reaches the EU/EEA/UK.
-    chosen = variant_choice_guard(user=user, surface=surface, chosen=choose_variant(user, surface))
-    exposure_record(user=user, choice=chosen)
+    designs = design_source()
+    chosen = variant_choice_guard(
+        user=user, surface=surface, chosen=designs.choose_variant(user, surface)
+    )
+    designs.exposure_record(user=user, choice=chosen)
     form = decision_form_issue(
         user=user,
         policy=policy,

@@ -96,7 +96,7 @@ def variant_choice_guard(*, user, surface: str, chosen):
     Defence in depth behind every admin check: whatever was configured, a person in
     the EU/EEA/UK (or with no country) never sees a design that fails the lint. A
     replaced arm is dropped from the choice, so no exposure is counted for a design
-    the person never saw. ``chosen`` is an ``experiments.services.VariantChoice``.
+    the person never saw. ``chosen`` is a ``consent.designs.VariantChoice``.
     """
     group = jurisdiction_group(getattr(user, "country", ""))
     if allowed_in(chosen.variant, group):

@@ -2,17 +2,24 @@
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consent.models import ConsentRecord, JurisdictionGroup, ModalVariant, Policy
+from consent.deadlines import deadline_text
+from consent.models import ChangeKind, ConsentRecord, JurisdictionGroup, ModalVariant, Policy
 from consent.services import variant_make_default
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESIGNS = ["accept_toggle_on", "accept_toggle_off", "two_buttons"]
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+LOCKED_HEADLINE = "Your answer is needed to keep chatting"
+DEFERRED = re.compile(r"OK, we'll ask again when you come back after .+ Decide by ")
 HEADLINE = {
     "accept_toggle_on": "Updates to our consumer terms and privacy policy",
     "accept_toggle_off": "Updates to our consumer terms and privacy policy",
@@ -167,7 +174,7 @@ def test_after_the_deadline_every_url_leads_to_the_gate_and_declining_unlocks(
     page.get_by_role("link", name="Decide now").click()
     expect(page).to_have_url(re.compile(r"/consent/decide/"))
     assert axe_violations(page) == []
-    dialog = page.get_by_role("dialog", name=HEADLINE[design])
+    dialog = page.get_by_role("dialog", name=LOCKED_HEADLINE)
     expect(dialog.get_by_role("button", name="Not now")).to_have_count(0)
     if design == "two_buttons":
         dialog.get_by_role("button", name="Don't allow").click()
@@ -242,3 +249,99 @@ def test_keyboard_only_pass_through_each_design(
 
     expect(page).to_have_url(re.compile(r"/conversations/$"))
     assert ConsentRecord.objects.filter(user=user).count() == 1
+
+
+# --- The deadline, told plainly (issue 13), at phone width -------------------------------
+
+
+def test_the_notice_states_the_deadline_first_and_not_now_repeats_it(
+    page, live_server, login, existing_user, axe_violations
+):
+    policy = make_policy()
+    use_design("two_buttons")
+    login(existing_user)
+    page.set_viewport_size(PHONE)
+
+    page.goto(f"{live_server.url}/conversations/")
+    dialog = page.get_by_role("dialog", name=HEADLINE["two_buttons"])
+    deadline = deadline_text(policy.decision_deadline).date_time
+    first_lines = dialog.locator("[data-deadline]")
+    expect(first_lines).to_have_text(
+        f"Decide by {deadline}. After that you'll need to answer before you can keep chatting."
+    )
+    expect(first_lines).to_be_in_viewport()
+    assert axe_violations(page) == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "consent-notice-deadline-390.png"))
+
+    dialog.get_by_role("button", name="Not now").click()
+
+    confirmation = page.locator("[data-deferred]")
+    expect(confirmation).to_have_text(DEFERRED)
+    expect(confirmation).to_contain_text(f"Decide by {deadline}")
+    assert axe_violations(page) == []
+    page.screenshot(path=str(SCREENSHOTS / "consent-not-now-confirmation-390.png"))
+
+
+def test_escape_on_a_fresh_notice_gives_the_not_now_confirmation(
+    page, live_server, login, existing_user
+):
+    policy = make_policy()
+    use_design("two_buttons")
+    login(existing_user)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/conversations/")
+    expect(page.get_by_role("dialog")).to_be_visible()
+
+    page.keyboard.press("Escape")
+
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    confirmation = page.locator("[data-deferred]")
+    expect(confirmation).to_have_text(DEFERRED)
+    expect(confirmation).to_contain_text(deadline_text(policy.decision_deadline).date_time)
+
+
+def test_after_the_deadline_the_lockout_says_why_first(
+    page, live_server, login, existing_user, axe_violations
+):
+    policy = make_policy(deadline_passed=True)
+    use_design("two_buttons")
+    login(existing_user)
+    page.set_viewport_size(PHONE)
+
+    page.goto(f"{live_server.url}/conversations/")
+
+    dialog = page.get_by_role("dialog", name=LOCKED_HEADLINE)
+    expect(dialog.locator("[data-deadline]")).to_have_text(
+        f"The deadline was {deadline_text(policy.decision_deadline).date}. Either answer unlocks "
+        "the product; you can change it any time in privacy settings."
+    )
+    expect(dialog.locator("[data-deadline]")).to_be_in_viewport()
+    assert axe_violations(page) == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "consent-lockout-390.png"))
+
+
+def test_an_editorial_version_causes_no_prompt(page, live_server, login, existing_user):
+    policy = make_policy()
+    use_design("two_buttons")
+    login(existing_user)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/conversations/")
+    page.get_by_role("dialog").get_by_role("button", name="Don't allow").click()
+    expect(page.get_by_role("heading", name="Your choice is saved")).to_be_visible()
+
+    Policy.objects.create(
+        version="2026-09a",
+        title=policy.title,
+        summary=policy.summary,
+        body="Full text, with a typo fixed.",
+        effective_at=timezone.now(),
+        decision_deadline=timezone.now() + timedelta(days=30),
+        change_kind=ChangeKind.EDITORIAL,
+    )
+    page.goto(f"{live_server.url}/conversations/")
+
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert ConsentRecord.objects.count() == 1

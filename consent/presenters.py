@@ -110,7 +110,6 @@ def privacy_settings_context(request: HttpRequest, *, gate) -> dict:
         "earlier_state": state if state is not None and not decided_now else None,
         "opted_in": decided_now and state.choice == Choice.OPT_IN,
         "records": consent_records_for(user)[:50],
-        "training_uses": _training_uses(user),
         "gate": gate,
     }
     # The change form is a consent surface like any dialog: its serving and exact copy are
@@ -126,12 +125,3 @@ def privacy_settings_context(request: HttpRequest, *, gate) -> dict:
         )
     context["training_choice_html"] = html
     return context
-
-
-def _training_uses(user) -> list:
-    """Which of the user's conversations went into which snapshot (filled by the training app)."""
-    try:
-        from training.selectors import training_uses_for
-    except ImportError:
-        return []
-    return list(training_uses_for(user))

@@ -647,11 +647,12 @@ def export_kill(ctx: dict, url: str) -> bool:
         "CELERY_BROKER_URL": REDIS_DB_URL,
         "TRAINING_EXPORT_DIR": str(export_dir),
         "TRAINING_SHARD_LEASE_SECONDS": "20",
+        "TRAINING_SHARD_SIZE": str(max(1, conversations // 40)),  # 40 shards
     }
     os.environ["TRAINING_SHARD_LEASE_SECONDS"] = "20"
     flush_queue()
     key = f"faults-{int(time.time())}"
-    say(f"  {conversations} conversations x {per} messages; 2 workers; lease 20 s")
+    say(f"  {conversations} conversations x {per} messages; 2 workers; 40 shards; lease 20 s")
     started = time.monotonic()
 
     def export_row():

@@ -26,3 +26,4 @@ TEMPLATES = [{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench"
 SAFETY_CLASSIFIER = os.environ.get("BENCH_SAFETY_CLASSIFIER") or None
 # bench/faults.py shortens the lease after which a lost shard task is sent again.
 TRAINING_SHARD_LEASE_SECONDS = int(os.environ.get("TRAINING_SHARD_LEASE_SECONDS", 2 * 60 * 60))
+TRAINING_SHARD_SIZE = int(os.environ.get("TRAINING_SHARD_SIZE", 10_000))

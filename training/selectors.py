@@ -36,8 +36,8 @@ def eligible_conversations(
     """Conversations a snapshot taken at ``now`` may include (DESIGN §4 rule 1).
 
     Covered under the current policy (``conversations.rules.covered_q``: the owner is
-    opted in and the last activity fell in that same unbroken opt-in run), not deleted,
-    and its owner not pseudonymised. A conversation from before the opt-in, or covered by
+    opted in and the last activity fell in that same unbroken opt-in run), not temporary
+    (rule 8), not deleted, and its owner not pseudonymised. A conversation from before the opt-in, or covered by
     an earlier run that an opt-out broke, stays out until it is reopened.
 
     ``policy`` is the current policy when the caller already read it from the database
@@ -47,6 +47,9 @@ def eligible_conversations(
         policy = current_policy(now=now)
     return Conversation.objects.filter(
         covered_q(policy=policy),
+        # Rule 8: a temporary chat is never covered (a database check holds that too);
+        # said here as well, so the export's one builder names every rule it applies.
+        is_temporary=False,
         deleted_by_user_at__isnull=True,
         user__pseudonymised_at__isnull=True,
     )

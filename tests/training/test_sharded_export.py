@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from conversations.services import conversation_start
 from tests.consent.factories import PolicyFactory
 from training import errors, services, storage
 from training.errors import TrainingExportError
@@ -270,3 +271,17 @@ def test_gzip_shards_are_byte_identical_for_the_same_lines(six_chats, plan, tmp_
     assert [json.loads(line)["conversation_id"] for line in lines] == sorted(
         c.pk for c in six_chats[:2]
     )
+
+
+def test_a_temporary_chat_never_reaches_a_shard(person, decide, clock, plan):
+    alice = person()
+    decide.opt_in(alice)
+    clock.shift(timedelta(seconds=1))
+    kept = conversation_start(user=alice, text="Plan a trip")
+    conversation_start(user=alice, text="Something private", temporary=True)
+    export = plan()
+    write_all(export)
+
+    snapshot = snapshot_export_finalise(export_id=export.pk)
+
+    assert list(snapshot.uses.values_list("conversation_id", flat=True)) == [kept.pk]

@@ -177,6 +177,14 @@ STORAGES = {
     # Signed tree heads, outside the database (evidence.services). In production point it at
     # a bucket the app can write but never overwrite or delete, e.g. django-storages' S3
     # backend on a bucket with S3 Object Lock in compliance mode.
+    # Training snapshots (TRAINING_EXPORT_STORAGE): shard files and manifests. In production
+    # an S3-compatible bucket via django-storages' storages.backends.s3.S3Storage.
+    "training_exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env("TRAINING_EXPORT_DIR", default=str(VAR_DIR / "exports")),
+        },
+    },
     "evidence_sink": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {
@@ -254,6 +262,13 @@ SAFETY_CLASSIFIER = env("SAFETY_CLASSIFIER", default=None)
 # Key for the pseudonymous user ids in training exports (falls back to SECRET_KEY).
 TRAINING_PSEUDONYM_KEY = env("TRAINING_PSEUDONYM_KEY", default="")
 TRAINING_EXPORT_DIR = env("TRAINING_EXPORT_DIR", default=str(VAR_DIR / "exports"))
+# The STORAGES alias snapshot shards and manifests are written to (training.storage).
+TRAINING_EXPORT_STORAGE = env("TRAINING_EXPORT_STORAGE", default="training_exports")
+# Conversation ids per export shard (one Celery task, one file each).
+TRAINING_SHARD_SIZE = env.int("TRAINING_SHARD_SIZE", default=10_000)
+# A shard task not started, or not finished, this long after it was sent is sent again
+# (a broker restart, a killed worker); longer than the shard task's time limit.
+TRAINING_SHARD_LEASE_SECONDS = env.int("TRAINING_SHARD_LEASE_SECONDS", default=2 * 60 * 60)
 
 # Celery: kombu's filesystem transport under var/ unless CELERY_BROKER_URL points at Redis.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -315,6 +330,11 @@ CELERY_BEAT_SCHEDULE = {
     "consent-lockout-bookkeeping": {
         "task": "consent.tasks.record_lockouts",
         "schedule": crontab(minute="*/10"),
+    },
+    # Finish training exports whose shards are all written; resend shards whose task was lost.
+    "training-exports-advance": {
+        "task": "training.tasks.advance_training_exports",
+        "schedule": crontab(minute="*"),
     },
     # Recompute every user's consent hash chain and log any break.
     "consent-chain-verification-daily": {

@@ -22,13 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 ROOT_PACKAGE = "config"
 APPS = (
     "accounts",
-    "experiments",
+    "evidence",
+    "webhooks",
     "consent",
+    "experiments",
     "conversations",
     "retention",
     "training",
-    "evidence",
-    "webhooks",
     "api",
     "demo",
 )
@@ -40,8 +40,8 @@ def app_of(module: str) -> str | None:
     return top if top in APPS else None
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def _module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
@@ -93,7 +93,7 @@ def scan(root: Path = ROOT):
         for path in sorted((root / app).rglob("*.py")):
             if SKIPPED_PARTS & set(path.relative_to(root).parts):
                 continue
-            module = _module_name(path)
+            module = _module_name(path, root)
             visitor = _Imports(module)
             visitor.visit(ast.parse(path.read_text(), filename=str(path)))
             for imported, line, nested in visitor.found:

@@ -16,6 +16,7 @@ from training.errors import TrainingExportError
 from training.models import (
     ExportStatus,
     ShardEntry,
+    ShardFormat,
     ShardStatus,
     SnapshotShard,
     TrainingSnapshot,
@@ -26,6 +27,7 @@ from training.services import (
     snapshot_export_plan,
     snapshot_exports_advance,
     snapshot_shard_write,
+    training_snapshot_export,
 )
 from training.tasks import write_training_shard
 
@@ -285,3 +287,19 @@ def test_a_temporary_chat_never_reaches_a_shard(person, decide, clock, plan):
     snapshot = snapshot_export_finalise(export_id=export.pk)
 
     assert list(snapshot.uses.values_list("conversation_id", flat=True)) == [kept.pk]
+
+
+def test_a_parquet_export_holds_the_same_conversations_as_json_lines(six_chats, plan, tmp_path):
+    jsonl = training_snapshot_export(out_path=tmp_path / "a" / "s.json", shard_size=2)
+
+    parquet = training_snapshot_export(
+        out_path=tmp_path / "b" / "s.json", shard_size=2, file_format=ShardFormat.PARQUET
+    )
+
+    def content(snapshot):
+        return [
+            (line["conversation_id"], line["messages"]) for line in storage.snapshot_lines(snapshot)
+        ]
+
+    assert content(parquet) == content(jsonl) and len(content(jsonl)) == 6
+    assert manifest_files(parquet)[0].endswith(".parquet")

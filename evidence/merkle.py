@@ -50,14 +50,21 @@ class CompactRange:
         self.size = size
         self.frontier = list(frontier)
 
-    def append(self, leaf: bytes) -> None:
+    def append(self, leaf: bytes, *, on_node: Callable[[int, int, bytes], None] | None = None):
+        """Add a leaf; ``on_node(level, index, hash)`` sees each perfect subtree it completes
+        (level 1 = two leaves; index counts subtrees of that level from the left)."""
         self.frontier.append(leaf)
         carry = self.size
+        level = 0
         while carry & 1:
             right = self.frontier.pop()
             left = self.frontier.pop()
-            self.frontier.append(node_hash(left, right))
+            node = node_hash(left, right)
+            self.frontier.append(node)
             carry >>= 1
+            level += 1
+            if on_node is not None:
+                on_node(level, ((self.size + 1) >> level) - 1, node)
         self.size += 1
 
     def root(self) -> bytes:
@@ -73,20 +80,33 @@ class Tree:
     """Proofs over the leaf hashes of a log, read through ``leaves(start, end)``.
 
     Perfect subtrees of at least ``cache_from`` leaves are memoised, so the proofs of one
-    verification pass share work; smaller ones are hashed from their leaves.
+    verification pass share work; smaller ones are hashed from their leaves. ``nodes``
+    (level, index) -> hash or None, if given, is asked first for any perfect subtree of
+    two leaves or more: stored nodes (``evidence.TreeNode``) or a verifier's levels.
     """
 
-    def __init__(self, leaves: Callable[[int, int], Sequence[bytes]], *, cache_from: int = 256):
+    def __init__(
+        self,
+        leaves: Callable[[int, int], Sequence[bytes]],
+        *,
+        cache_from: int = 256,
+        nodes: Callable[[int, int], bytes | None] | None = None,
+    ):
         self._leaves = leaves
         self._cache_from = cache_from
         self._cache: dict[tuple[int, int], bytes] = {}
+        self._nodes = nodes
 
     def root(self, start: int, end: int) -> bytes:
         """MTH(D[start:end])."""
         n = end - start
         if n == 0:
             return EMPTY_ROOT
-        if n & (n - 1) == 0 and n >= self._cache_from:
+        if self._nodes is not None and n > 1 and n & (n - 1) == 0 and start % n == 0:
+            stored = self._nodes(n.bit_length() - 1, start // n)
+            if stored is not None:
+                return stored
+        if n > 1 and n & (n - 1) == 0 and n >= self._cache_from:
             key = (start, n)
             if key not in self._cache:
                 half = n // 2
@@ -142,6 +162,77 @@ class Tree:
             proof.append(self.root(start, end))
         proof.reverse()
         return proof
+
+
+def perfect_subtrees(start: int, end: int) -> list[tuple[int, int]]:
+    """The (level, index) of each perfect subtree whose root MTH(D[start:end]) folds, left
+    to right, as the proofs' recursion splits it (start is aligned as that recursion makes
+    it: 0, or a multiple of a power of two at least end - start)."""
+    subtrees = []
+    while end - start > 1 and (end - start) & (end - start - 1):
+        k = _split(end - start)
+        subtrees.append((k.bit_length() - 1, start // k))
+        start += k
+    if end > start:
+        n = end - start
+        subtrees.append((n.bit_length() - 1, start // n))
+    return subtrees
+
+
+class Levels:
+    """Every level of the tree over ``leaves`` (32-byte hashes, concatenated), built bottom
+    up in one pass: level k holds the roots of the aligned perfect subtrees of 2**k leaves.
+
+    Memory is twice the leaves' (64 MB for a million); any subtree root is then a slice,
+    so the root at every head's size and every consistency proof cost O(log n) each.
+    """
+
+    def __init__(self, leaves: bytes):
+        if len(leaves) % HASH_SIZE:
+            raise ValueError("leaves are whole 32-byte hashes")
+        self.size = len(leaves) // HASH_SIZE
+        self.levels = [bytes(leaves)]
+        sha256 = hashlib.sha256
+        below = self.levels[0]
+        while len(below) >= 2 * HASH_SIZE:
+            pairs = len(below) // (2 * HASH_SIZE)
+            above = bytearray(pairs * HASH_SIZE)
+            for i in range(pairs):
+                start = i * 2 * HASH_SIZE
+                above[i * HASH_SIZE : (i + 1) * HASH_SIZE] = sha256(
+                    b"\x01" + below[start : start + 2 * HASH_SIZE]
+                ).digest()
+            below = bytes(above)
+            self.levels.append(below)
+
+    def node(self, level: int, index: int) -> bytes | None:
+        if level >= len(self.levels):
+            return None
+        data = self.levels[level]
+        offset = index * HASH_SIZE
+        if offset + HASH_SIZE > len(data):
+            return None
+        return data[offset : offset + HASH_SIZE]
+
+    def root(self, size: int) -> bytes:
+        """MTH(D[0:size]) for any size up to the leaves held."""
+        if not 0 <= size <= self.size:
+            raise ValueError(f"no tree of {size} leaves in {self.size}")
+        if size == 0:
+            return EMPTY_ROOT
+        parts = [self.node(level, index) for level, index in perfect_subtrees(0, size)]
+        root = parts[-1]
+        for left in reversed(parts[:-1]):
+            root = node_hash(left, root)
+        return root
+
+    def tree(self) -> "Tree":
+        """Proofs over these levels, no leaf read twice."""
+        return Tree(self._leaves, nodes=self.node)
+
+    def _leaves(self, start: int, end: int) -> list[bytes]:
+        data = self.levels[0]
+        return [data[i * HASH_SIZE : (i + 1) * HASH_SIZE] for i in range(start, end)]
 
 
 def root_of(leaves: Sequence[bytes]) -> bytes:

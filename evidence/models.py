@@ -60,6 +60,35 @@ class SequencerState(models.Model):
         return f"tree of {self.tree_size} leaves"
 
 
+# Nodes are kept from this level up (subtrees of 16 leaves or more): an inclusion proof
+# then reads O(log n) nodes and at most two runs of fewer than 16 leaves, while the table
+# holds one row per 8 leaves instead of one per leaf.
+NODE_LEVEL_MIN = 4
+
+
+class TreeNode(models.Model):
+    """The root of one perfect subtree of the log: the 2**level leaves from
+    ``index * 2**level``. The sequencer writes each as it completes, in the transaction
+    that sequences its last leaf; a complete subtree never changes, so the table is
+    append-only. A cache for O(log n) inclusion proofs, never evidence:
+    ``manage.py verify_evidence`` recomputes every node from the records and compares."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.CharField(max_length=64, help_text="The subtree's root, hex.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="one_node_per_position"),
+            models.CheckConstraint(
+                condition=Q(level__gte=NODE_LEVEL_MIN, index__gte=0), name="stored_node_levels"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
 class SignedTreeHead(models.Model):
     """A checkpoint: the tree's size and root, signed with Ed25519. Append-only, and also
     written to the external sink (``EVIDENCE_SINK_STORAGE``) the database cannot rewrite."""

@@ -2,11 +2,16 @@
 
 import base64
 import json
+import logging
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from . import keys, merkle
-from .models import LogEntry, SignedTreeHead
+from .models import NODE_LEVEL_MIN, LogEntry, SignedTreeHead, TreeNode
 from .services import head_document, sink_storage
+
+logger = logging.getLogger(__name__)
 
 
 def leaf_hashes(size: int) -> list[bytes]:
@@ -51,12 +56,66 @@ class InclusionProof:
         }
 
 
+class _Dummy(dict):
+    """A recording stand-in: any hash asked for is noted and answered with zeros."""
+
+    def __missing__(self, key):
+        self[key] = bytes(merkle.HASH_SIZE)
+        return self[key]
+
+
+def _proof_reads(index: int, size: int) -> tuple[set[tuple[int, int]], set[int]]:
+    """The stored nodes and the leaves an inclusion proof needs: O(log n) of each at most.
+
+    Worked out by running the proof over stand-ins that record what they are asked."""
+    nodes, leaves = _Dummy(), _Dummy()
+    tree = merkle.Tree(
+        lambda start, end: [leaves[i] for i in range(start, end)],
+        cache_from=1,
+        nodes=lambda level, i: nodes[level, i] if level >= NODE_LEVEL_MIN else None,
+    )
+    tree.inclusion_proof(index, size)
+    return set(nodes), set(leaves)
+
+
+def _proof_from_nodes(index: int, size: int) -> list[bytes] | None:
+    """The proof from the stored nodes (one query) and the few leaves below them (one
+    query); None if a node is missing (a log sequenced before nodes were stored)."""
+    wanted_nodes, wanted_leaves = _proof_reads(index, size)
+    stored: dict[tuple[int, int], bytes] = {}
+    if wanted_nodes:
+        match = Q()
+        for level, i in wanted_nodes:
+            match |= Q(level=level, index=i)
+        stored = {
+            (level, i): bytes.fromhex(h)
+            for level, i, h in TreeNode.objects.filter(match).values_list("level", "index", "hash")
+        }
+        if len(stored) != len(wanted_nodes):
+            return None
+    leaves = {
+        i: bytes.fromhex(h)
+        for i, h in LogEntry.objects.filter(leaf_index__in=wanted_leaves).values_list(
+            "leaf_index", "leaf_hash"
+        )
+    }
+    if len(leaves) != len(wanted_leaves):
+        return None
+    tree = merkle.Tree(
+        lambda start, end: [leaves[i] for i in range(start, end)],
+        cache_from=1,
+        nodes=lambda level, i: stored[level, i] if level >= NODE_LEVEL_MIN else None,
+    )
+    return tree.inclusion_proof(index, size)
+
+
 def inclusion_proof(*, kind: str, object_id: str) -> InclusionProof | None:
     """The proof that an object's leaf is in the latest signed head, or None while no
     signed head covers it yet (the next checkpoint will).
 
-    Costs one read of the tree's leaf hashes up to the head: receipts are rare and the
-    proof is cached nowhere, so nothing can drift from the log.
+    Reads O(log n) rows: the stored subtree roots (``TreeNode``) the proof names and the
+    few leaves below the lowest stored level. A log whose nodes are missing (not yet
+    backfilled) falls back to reading every leaf up to the head, and says so.
     """
     entry = log_entry_for(kind=kind, object_id=object_id)
     if entry is None or entry.leaf_index is None:
@@ -64,12 +123,19 @@ def inclusion_proof(*, kind: str, object_id: str) -> InclusionProof | None:
     head = head_covering(entry.leaf_index)
     if head is None:
         return None
-    leaves = leaf_hashes(head.tree_size)
-    tree = merkle.Tree(lambda start, end: leaves[start:end])
+    proof = _proof_from_nodes(entry.leaf_index, head.tree_size)
+    if proof is None:
+        logger.warning(
+            "evidence tree nodes missing below head %d: proof built from every leaf",
+            head.tree_size,
+        )
+        leaves = leaf_hashes(head.tree_size)
+        tree = merkle.Tree(lambda start, end: leaves[start:end])
+        proof = tree.inclusion_proof(entry.leaf_index, head.tree_size)
     return InclusionProof(
         leaf_index=entry.leaf_index,
         leaf_hash=entry.leaf_hash,
-        proof=[h.hex() for h in tree.inclusion_proof(entry.leaf_index, head.tree_size)],
+        proof=[h.hex() for h in proof],
         head=head,
     )
 

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import errors, keys, merkle
-from .models import LogEntry, SequencerState, SignedTreeHead
+from .models import NODE_LEVEL_MIN, LogEntry, SequencerState, SignedTreeHead, TreeNode
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ def _assign_indexes(ids: list[int], first_index: int) -> None:
 
 @transaction.atomic
 def log_sequence(*, batch_size: int | None = None) -> int:
-    """Give up to ``batch_size`` committed, unsequenced entries their leaf indexes.
+    """Give up to ``batch_size`` committed, unsequenced entries their leaf indexes, and
+    store the tree nodes they complete (``TreeNode``: O(log n) receipt proofs).
 
     The ordering trap: an entry's ``id`` comes from a sequence at INSERT time, not at
     COMMIT, so a transaction holding id 10 may commit after id 11 is visible. Reading
@@ -94,11 +95,18 @@ def log_sequence(*, batch_size: int | None = None) -> int:
         return 0
     tree = merkle.CompactRange(state.tree_size, [bytes.fromhex(h) for h in state.frontier])
     first_index = state.tree_size
+    nodes: list[TreeNode] = []
+
+    def keep(level: int, index: int, node: bytes) -> None:
+        if level >= NODE_LEVEL_MIN:
+            nodes.append(TreeNode(level=level, index=index, hash=node.hex()))
+
     for _, leaf in pending:
-        tree.append(bytes.fromhex(leaf))
+        tree.append(bytes.fromhex(leaf), on_node=keep)
     ids = [pk for pk, _ in pending]
     for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit, with room
         _assign_indexes(ids[start : start + 900], first_index + start)
+    TreeNode.objects.bulk_create(nodes, batch_size=2000)
     state.tree_size = tree.size
     state.frontier = [h.hex() for h in tree.frontier]
     state.root_hash = tree.root().hex()

@@ -83,6 +83,18 @@ def test_a_safety_flag_does_not_keep_a_temporary_chat_past_30_days(opted_in):
     assert conversation.retain_until == conversation.last_activity_at + THIRTY_DAYS
 
 
+def test_a_flagged_temporary_chat_stays_on_30_days_when_the_choice_changes(decide, opted_in, clock):
+    conversation = conversation_start(user=opted_in, text="Private", temporary=True)
+    conversation_safety_flag(conversation=conversation)
+    clock.shift(timedelta(days=2))
+
+    decide.opt_out(opted_in)
+    decide.opt_in(opted_in)
+
+    conversation.refresh_from_db()
+    assert conversation.retain_until == conversation.last_activity_at + THIRTY_DAYS
+
+
 def test_the_database_refuses_to_cover_a_temporary_chat(opted_in):
     covered = conversation_start(user=opted_in, text="Covered")
     temporary = conversation_start(user=opted_in, text="Private", temporary=True)

@@ -80,12 +80,60 @@ class PolicyOut(Schema):
 # ISO 8601 strings the receipt holds, so the document is byte-for-byte the user's own.
 
 
+class ReceiptControllerOut(Schema):
+    name: str
+    identifier: str
+    role: str
+    address: str
+    contact: str
+    url: str
+
+
 class ReceiptNoticeOut(Schema):
+    type: str
+    language: str
     policy_version: str
     policy_title: str
     policy_digest_sha256: str
     policy_url: str
     design: dict[str, Any] | None
+    served_notice_id: str | None
+    shown_copy_sha256: str | None
+    shown_copy_url: str | None
+
+
+class ReceiptPersonalDataOut(Schema):
+    type: str
+    description: str
+
+
+class ReceiptStorageConditionOut(Schema):
+    type: str
+    description: str
+    duration: str | None = None
+    location: str | None = None
+
+
+class ReceiptRecipientOut(Schema):
+    name: str
+    role: str
+    description: str
+
+
+class ReceiptRightOut(Schema):
+    right: str
+    title: str
+    exercised_at: str | None
+
+
+class ReceiptValidityOut(Schema):
+    type: str
+    description: str
+
+
+class ReceiptExpressedByOut(Schema):
+    role: str
+    id: str
 
 
 class ReceiptEventOut(Schema):
@@ -93,9 +141,13 @@ class ReceiptEventOut(Schema):
     time: str
     shown_at: str
     surface: str
+    consent_type: str
+    validity: ReceiptValidityOut
+    expressed_by: ReceiptExpressedByOut
     toggle_default: bool | None
     toggle_touched: bool
     learn_more_opened: bool
+    reported_by: dict[str, str]
 
 
 class ReceiptContextOut(Schema):
@@ -110,15 +162,28 @@ class ReceiptIntegrityOut(Schema):
 
 
 class ReceiptOut(Schema):
-    # "schema" would shadow a pydantic method: the field is renamed, its JSON key is not.
+    # Keys that would shadow pydantic names or are not identifiers are renamed here; their
+    # JSON keys are not.
+    jsonld_context: dict[str, Any] = Field(alias="@context")
+    jsonld_type: str = Field(alias="@type")
     schema_: str = Field(alias="schema")
+    conforms_to: str
+    receipt_id: str
+    created_at: str
     record_id: str
+    receipt_url: str
     principal_id: str
-    controller: str
+    controller: ReceiptControllerOut
     notice: ReceiptNoticeOut
     purpose: str
+    purpose_types: list[str]
+    personal_data: list[ReceiptPersonalDataOut]
     processing: list[str]
+    storage_conditions: list[ReceiptStorageConditionOut]
     retention_period_days: int
+    recipients: list[ReceiptRecipientOut]
+    rights: list[ReceiptRightOut]
+    jurisdictions: list[str]
     jurisdiction: str | None
     legal_basis: str
     withdrawal_method: str
@@ -127,3 +192,7 @@ class ReceiptOut(Schema):
     choice: Literal["opt_in", "opt_out"]
     context: ReceiptContextOut
     integrity: ReceiptIntegrityOut
+    anchored_evidence: dict[str, Any] | None = Field(
+        description="The inclusion proof under a signed tree head (tools/verify_receipt.py), "
+        "or null until a checkpoint covers the record."
+    )

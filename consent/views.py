@@ -1,7 +1,5 @@
 """Consent screens: the decision screen, "Not now", policy text, receipts, privacy settings."""
 
-import json
-
 from csp.decorators import csp
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +18,7 @@ from .errors import ConsentError
 from .forms import DecisionSubmissionForm, DeferSubmissionForm
 from .models import ConsentRecord, Policy, Surface
 from .presenters import decision_dialog, privacy_settings_context
-from .receipts import REPORTED_BY_BROWSER_NOTE, STATE_WORDS, receipt_build
+from .receipts import receipt_build, receipt_page_context
 from .selectors import consent_record_get_for, current_policy, gate_status, policy_basis
 from .services import (
     Decision,
@@ -205,18 +203,7 @@ def _own_record(request: HttpRequest, record_id) -> ConsentRecord:
 @require_GET
 def receipt(request: HttpRequest, record_id) -> HttpResponse:
     record = _own_record(request, record_id)
-    receipt_data = receipt_build(record)
-    return render(
-        request,
-        "consent/receipt.html",
-        {
-            "record": record,
-            "receipt": receipt_data,
-            "state_words": STATE_WORDS[receipt_data["state"]],
-            "receipt_json": json.dumps(receipt_data, indent=2),
-            "reported_by_browser": REPORTED_BY_BROWSER_NOTE,
-        },
-    )
+    return render(request, "consent/receipt.html", receipt_page_context(record))
 
 
 # What a stored dialog may do when read again: show itself, with the site's styles, and

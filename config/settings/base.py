@@ -244,6 +244,16 @@ CONSENT_CONTROLLER_ADDRESS = env(
     "CONSENT_CONTROLLER_ADDRESS", default="1 Example Street, Dublin, Ireland (demo)"
 )
 CONSENT_CONTROLLER_CONTACT = env("CONSENT_CONTROLLER_CONTACT", default="privacy@example.com")
+# Also on every receipt, as ISO/IEC TS 27560 asks (consent.receipts): the controller's
+# registered identifier (company number), the law it answers to (ISO 3166 code, or EU),
+# where chats are stored, and who besides the controller receives chats used for training
+# (comma-separated names of processors or third parties; empty: nobody).
+CONSENT_CONTROLLER_IDENTIFIER = env(
+    "CONSENT_CONTROLLER_IDENTIFIER", default="Companies Registration Office 000000 (demo)"
+)
+CONSENT_CONTROLLER_JURISDICTION = env("CONSENT_CONTROLLER_JURISDICTION", default="IE")
+CONSENT_STORAGE_LOCATION = env("CONSENT_STORAGE_LOCATION", default="EU")
+CONSENT_TRAINING_RECIPIENTS = env.list("CONSENT_TRAINING_RECIPIENTS", default=[])
 
 # Consent: which modal variant is shown when no experiment picks one (editable in admin too).
 CONSENT_DEFAULT_VARIANT_KEY = env("CONSENT_DEFAULT_VARIANT_KEY", default="two_buttons")

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -164,10 +165,12 @@ def test_receipt_is_the_document_the_user_downloads(api, person, decide):
     decide.opt_in(user)
     record = decide.opt_out(user)
 
-    response = api.get(reverse("api:receipt", kwargs={"record_id": record.pk}))
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):  # the receipt's own creation time
+        response = api.get(reverse("api:receipt", kwargs={"record_id": record.pk}))
 
     assert response.status_code == 200
-    assert response.json() == json.loads(json.dumps(receipt_build(record)))
+    assert response.json() == json.loads(json.dumps(receipt_build(record, created_at=now)))
 
 
 def test_unknown_receipt_is_404_record_not_found(api, policy):

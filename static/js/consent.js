@@ -49,6 +49,14 @@
         if (touched) touched.value = "1";
       }
     });
+    // The decision sticks to the dialog's bottom (app.css .consent-decision); a link or
+    // "Learn more" reached by Tab must not sit hidden behind it (WCAG 2.4.11).
+    dialog.addEventListener("focusin", function (event) {
+      var decision = dialog.querySelector(".consent-decision");
+      if (!decision || decision.contains(event.target)) return;
+      var overlap = event.target.getBoundingClientRect().bottom + 8 - decision.getBoundingClientRect().top;
+      if (overlap > 0) dialog.scrollTop += overlap;
+    });
     dialog.addEventListener("toggle", function (event) {
       if (event.target.matches("[data-learn-more]") && event.target.open) {
         var opened = dialog.querySelector("[data-learn-more-opened]");

@@ -24,6 +24,7 @@ SWITCH_DESIGNS = [v["key"] for v in SEEDED if v["layout"] == "accept_with_toggle
 SIZES = {"390": (390, 844), "1280": (1280, 800)}
 DIALOG_SURFACES = ["first_login", "existing_notice", "deadline_gate"]
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+FOCUSABLE = "a[href], button, input:not([type=hidden]), summary"
 
 
 def make_policy(*, deadline_passed: bool) -> Policy:
@@ -61,7 +62,7 @@ def set_size(page, size: str) -> None:
 
 
 def assert_in_view(page, control) -> None:
-    """The whole control is inside the viewport and nothing covers its centre."""
+    """The whole control is inside the viewport and nothing covers it."""
     expect(control).to_be_visible()
     box = control.bounding_box()
     view = page.viewport_size
@@ -70,7 +71,7 @@ def assert_in_view(page, control) -> None:
     assert box["x"] + box["width"] <= view["width"], (box, view)
     assert box["y"] + box["height"] <= view["height"], (box, view)
     covered = control.evaluate(
-        """el => { const r = el.getBoundingClientRect();
+        """el => { const r = el.getClientRects()[0];  // a wrapped link's first line
                    const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
                    return !(top === el || el.contains(top)); }"""
     )
@@ -183,7 +184,7 @@ def test_switch_words_are_right_with_javascript_off(browser, live_server, django
     )
     client = Client()
     client.force_login(user)
-    context = browser.new_context(java_script_enabled=False)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     context.add_cookies(
         [
             {
@@ -198,6 +199,10 @@ def test_switch_words_are_right_with_javascript_off(browser, live_server, django
     state = page.locator("[data-switch-state]")
 
     expect(state).to_have_text("On", use_inner_text=True)
+    # Without JavaScript the dialog sits in the page, and the decision sticks to the window.
+    assert_in_view(page, page.get_by_role("button", name="Accept"))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "fit-accept_toggle_on-first_login-390-no-js.png")
     page.get_by_role("switch").click()
     expect(state).to_have_text("Off", use_inner_text=True)
     context.close()
@@ -240,3 +245,21 @@ def test_not_found_page_offers_a_way_back_in_view(
     assert axe_violations(page) == []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"fit-404-{size}.png")
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("design", DESIGNS)
+def test_tabbing_through_the_dialog_never_hides_focus_behind_the_sticky_decision(
+    page, live_server, login, django_user_model, design, size
+):
+    set_size(page, size)
+    dialog = open_surface(
+        page, live_server, login, django_user_model, surface="existing_notice", design=design
+    )
+    stops = dialog.evaluate(f"d => d.querySelectorAll({FOCUSABLE!r}).length")
+
+    for _ in range(stops):
+        page.keyboard.press("Tab")
+        focused = page.locator(":focus")
+        assert dialog.evaluate("d => d.contains(document.activeElement)")
+        assert_in_view(page, focused)

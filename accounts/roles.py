@@ -45,6 +45,8 @@ ROLES: dict[str, frozenset[str]] = {
             "consent.view_noticedeferral",
             "consent.view_deadlinereminder",
             "consent.view_lockout",
+            # Evidence bundles for regulators and auditors (consent.bundles, admin action).
+            "consent.export_evidence",
             # The evidence log, its signed heads and the verification runs: read-only.
             "evidence.view_logentry",
             "evidence.view_signedtreehead",

@@ -1,7 +1,11 @@
+import io
+import logging
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from config.admin import ReadOnlyAdmin
@@ -9,6 +13,7 @@ from webhooks.admin import not_acknowledged_filter, propagation_html
 from webhooks.models import EventType
 
 from .admin_forms import ModalVariantAdminForm, PolicyAdminForm
+from .bundles import BundleScope, evidence_bundle_write
 from .compliance import variant_findings
 from .models import (
     ConsentRecord,
@@ -25,6 +30,8 @@ from .receipts import REPORTED_BY_BROWSER_NOTE
 from .services import variant_make_default
 from .views import shown_copy_page
 from .wording import duration_words
+
+logger = logging.getLogger(__name__)
 
 # The evidence fields the person's browser reports: shown under these labels.
 BROWSER_REPORTED = {
@@ -202,6 +209,29 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
     search_fields = ["id", "user__email", "record_hash"]
     date_hierarchy = "decided_at"
     list_select_related = ["user", "variant", "policy"]
+    actions = ["export_evidence"]
+
+    @admin.action(
+        description="Export evidence for these people (zip, verifies offline)",
+        permissions=["export_evidence"],
+    )
+    def export_evidence(self, request: HttpRequest, queryset) -> HttpResponse:
+        """Everything about the selected records' people, not only the selected records: a
+        bundle proves a person's whole history (consent.bundles)."""
+        user_ids = sorted(set(queryset.values_list("user_id", flat=True)))
+        buffer = io.BytesIO()
+        summary = evidence_bundle_write(scope=BundleScope(user_ids=user_ids), out=buffer)
+        logger.info(
+            "evidence bundle exported",
+            extra={"staff_user_id": request.user.pk, "user_ids": user_ids, "summary": str(summary)},
+        )
+        response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+        name = f"evidence-{timezone.now():%Y%m%dT%H%M%S}.zip"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    def has_export_evidence_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("consent.export_evidence")
 
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return self.get_fields(request, obj)

@@ -15,6 +15,13 @@ DESIGN_CHANGED = (
     "Reload the page to read the current version and decide again."
 )
 INVALID_CHOICE = "Choose one of the buttons in the form to record your decision."
+BUNDLE_NO_USERS = "Name at least one person: --user ID (repeatable) or --users-file FILE."
+BUNDLE_UNKNOWN_USERS = "No account has these ids: {ids}. Check the ids and run again."
+BUNDLE_UNKNOWN_POLICY = "No policy version is called “{version}”. Check --policy and run again."
+BUNDLE_BAD_SINCE = "--since takes a date (2026-01-31) or a date and time with its zone (2026-01-31T09:00:00+00:00)."
+BUNDLE_BAD_USERS_FILE = (
+    "Line {line} of {path} is not a user id: put one number per line (# starts a comment)."
+)
 SHOWN_COPY_MISSING = (
     "This decision was recorded before the exact screen shown was kept, so there is no copy "
     "of it. The receipt still names the policy version and the design's wording."

@@ -315,9 +315,9 @@ def receipt_build(record: ConsentRecord, *, created_at: datetime | None = None) 
     }
 
 
-def receipt_page_context(record: ConsentRecord) -> dict:
+def receipt_page_context(record: ConsentRecord, *, created_at: datetime | None = None) -> dict:
     """The receipt page: the same document, and its terms in plain words."""
-    created_at = timezone.now()
+    created_at = created_at or timezone.now()
     receipt = receipt_build(record, created_at=created_at)
     language = receipt["notice"]["language"]
     try:
@@ -331,6 +331,12 @@ def receipt_page_context(record: ConsentRecord) -> dict:
         "state_words": STATE_WORDS[receipt["state"]],
         "consent_type_words": CONSENT_TYPE_WORDS[receipt["event"]["consent_type"]],
         "language_name": language_name,
+        # Where the page links to the screen shown and the policy text (a bundle links to
+        # its own files instead).
+        "shown_href": reverse("consent:receipt_shown", args=[record.pk])
+        if record.shown_copy_id
+        else None,
+        "policy_href": reverse("consent:policy", args=[record.policy.version]),
         "receipt_json": json.dumps(receipt, indent=2),
         "reported_by_browser": REPORTED_BY_BROWSER_NOTE,
     }

@@ -30,6 +30,7 @@ roles_migration = importlib.import_module("accounts.migrations.0002_roles")
 LATER_ROLE_MIGRATIONS = [
     importlib.import_module("accounts.migrations.0003_privacy_officer_flags_safety"),
     importlib.import_module("accounts.migrations.0005_privacy_officer_views_evidence"),
+    importlib.import_module("accounts.migrations.0006_privacy_officer_exports_evidence"),
     importlib.import_module("webhooks.migrations.0003_privacy_officer_permissions"),
 ]
 

@@ -177,3 +177,19 @@ def test_every_consistency_proof_verifies_and_any_alteration_fails(tree_and_cach
                 new_root=new_root,
                 proof=proof,
             )
+
+
+@given(size=st.integers(0, 300), data=st.data())
+def test_levels_give_the_root_and_proofs_of_every_size(size, data):
+    leaves = [merkle.leaf_hash(str(i).encode()) for i in range(size)]
+    levels = merkle.Levels(b"".join(leaves))
+    reference = merkle.Tree(lambda start, end: leaves[start:end])
+    prefix = data.draw(st.integers(0, size), label="prefix")
+
+    assert levels.root(prefix) == merkle.root_of(leaves[:prefix])
+    if prefix:
+        index = data.draw(st.integers(0, prefix - 1), label="leaf")
+        old = data.draw(st.integers(1, prefix), label="old size")
+        tree = levels.tree()
+        assert tree.inclusion_proof(index, prefix) == reference.inclusion_proof(index, prefix)
+        assert tree.consistency_proof(old, prefix) == reference.consistency_proof(old, prefix)

@@ -128,45 +128,50 @@ def _lanes_lease(
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     open_ = Delivery.objects.filter(subscriber=subscriber, status__in=OPEN_STATUSES)
     earlier_open = open_.filter(subject=OuterRef("subject"), sequence__lt=OuterRef("sequence"))
-    heads = (
-        open_.filter(free, next_attempt_at__lte=now)
-        .exclude(Exists(earlier_open))
-        .order_by("next_attempt_at")
-        .values_list("subject", flat=True)[:batch_size]
-    )
-    subjects = list(heads)
-    if not subjects:
-        return uuid.uuid4(), []
-    candidates = list(
-        open_.filter(free, subject__in=subjects, next_attempt_at__lte=now)
-        .order_by("subject", "sequence")
-        .values_list("pk", flat=True)[:batch_size]
-    )
     token = uuid.uuid4()
     lease_until = now + timedelta(seconds=settings.WEBHOOKS_LEASE_SECONDS)
-    Delivery.objects.filter(free, pk__in=candidates, status__in=OPEN_STATUSES).update(
-        lease_until=lease_until, lease_token=token
-    )
+    with transaction.atomic():
+        # SKIP LOCKED (PostgreSQL): concurrent workers take different users' lanes instead
+        # of all reaching for the same heads; SQLite serialises writers anyway.
+        heads = (
+            open_.filter(free, next_attempt_at__lte=now)
+            .exclude(Exists(earlier_open))
+            .order_by("next_attempt_at")
+            .select_for_update(skip_locked=True)
+            .values_list("subject", flat=True)[:batch_size]
+        )
+        subjects = list(heads)
+        if not subjects:
+            return token, []
+        candidates = (
+            open_.filter(free, subject__in=subjects, next_attempt_at__lte=now)
+            .order_by("subject", "sequence")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        Delivery.objects.filter(pk__in=list(candidates)).update(
+            lease_until=lease_until, lease_token=token
+        )
     leased = list(
         Delivery.objects.filter(lease_token=token)
         .select_related("event")
         .order_by("subject", "sequence")
     )
-    # Another worker may have leased a user's earlier deliveries meanwhile: a lane is ours
-    # only if it starts at that user's earliest open delivery. Give the others back.
-    firsts = dict(
+    # A lane is ours only up to the first open delivery of that user we do not hold: it
+    # must start at the user's earliest open delivery (another worker may have leased
+    # earlier ones meanwhile) and have no hole (a row skipped as locked, a replay). The
+    # rest goes back.
+    not_mine = dict(
         open_.filter(subject__in={d.subject for d in leased})
+        .exclude(lease_token=token)
         .values("subject")
         .annotate(first=Min("sequence"))
         .values_list("subject", "first")
     )
     mine, foreign = [], []
-    seen_first: dict[str, int] = {}
     for delivery in leased:
-        seen_first.setdefault(delivery.subject, delivery.sequence)
-        (mine if seen_first[delivery.subject] == firsts.get(delivery.subject) else foreign).append(
-            delivery
-        )
+        hole = not_mine.get(delivery.subject)
+        (mine if hole is None or delivery.sequence < hole else foreign).append(delivery)
     if foreign:
         _leases_release(token, [d.pk for d in foreign])
     return token, mine

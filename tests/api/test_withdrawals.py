@@ -130,6 +130,22 @@ def test_an_opt_out_before_the_snapshot_is_not_a_withdrawal_from_it(
     assert entries(api) == []
 
 
+def test_the_withdrawal_time_is_the_first_opt_out_after_the_use_not_an_earlier_one(
+    alice, chat, decide, snapshot, clock, api
+):
+    conversation = chat(alice)
+    decide.opt_out(alice)
+    decide.opt_in(alice)
+    chat(reopen=conversation)
+    snapshot()
+    again = decide.opt_out(alice)
+    clock.shift(SETTLED)
+
+    [entry] = entries(api)
+
+    assert entry["withdrawn_at"] == again.decided_at.isoformat().replace("+00:00", "Z")
+
+
 def test_a_withdrawal_is_listed_only_once_it_has_settled(alice, chat, decide, snapshot, clock, api):
     chat(alice)
     snapshot()

@@ -2,6 +2,7 @@
 are in view the moment a consent surface opens, and the switch says "On" or "Off" in words."""
 
 import importlib
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consent.models import JurisdictionGroup, ModalVariant, Policy
+from consent.models import ConsentRecord, JurisdictionGroup, ModalVariant, Policy
 from consent.services import variant_make_default
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -92,7 +93,8 @@ def test_decision_controls_are_in_view_when_the_dialog_opens(
 
     decisions = dialog.locator("button[name=decision]")
     assert decisions.count() >= 2 if surface == "existing_notice" else decisions.count() >= 1
-    for button in decisions.all():
+    # Every answer, "Not now", and on a blocking screen the way out ("Log out").
+    for button in dialog.locator("button[type=submit]").all():
         assert_in_view(page, button)
     # Accepting must never happen with the switch out of sight.
     for switch in dialog.get_by_role("switch").all():
@@ -138,9 +140,11 @@ def test_focus_on_the_switch_changes_only_its_ring_never_its_on_off_look(
     )
     page.emulate_media(reduced_motion="reduce")  # no transition: read the settled colours
     switch = dialog.get_by_role("switch")
-    # Track fill, knob (a background gradient: colour and position) and border.
+    # Track fill, knob (a background gradient: colour and position), border, and any glow
+    # hugging the track (the site-wide focus halo read as a half-lit track).
     look = """el => { const s = getComputedStyle(el);
-        return [s.backgroundColor, s.backgroundImage, s.backgroundPosition, s.borderColor]; }"""
+        return [s.backgroundColor, s.backgroundImage, s.backgroundPosition, s.borderColor,
+                s.boxShadow]; }"""
     resting_off = switch.evaluate(look)
     page.keyboard.press("Tab")
     while not switch.evaluate("el => el === document.activeElement"):
@@ -263,3 +267,24 @@ def test_tabbing_through_the_dialog_never_hides_focus_behind_the_sticky_decision
         focused = page.locator(":focus")
         assert dialog.evaluate("d => d.contains(document.activeElement)")
         assert_in_view(page, focused)
+
+
+def test_the_way_out_of_a_blocking_dialog_logs_out_and_records_nothing(
+    page, live_server, login, django_user_model
+):
+    set_size(page, "390")
+    dialog = open_surface(
+        page,
+        live_server,
+        login,
+        django_user_model,
+        surface="first_login",
+        design="accept_toggle_on",
+    )
+
+    dialog.get_by_role("button", name="Not ready to decide? Log out").click()
+
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    page.goto(f"{live_server.url}/conversations/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    assert not ConsentRecord.objects.exists()

@@ -8,7 +8,8 @@ database is compared with a small pure-Python model of the rule:
   when covered (opted in, this basis, present run), the previous basis's opt-in retention
   while an opt-in under it is in its grace (before the current deadline), else the
   opt-out retention; checked whenever the lockout task has run since the last deadline
-  passed (before it runs, a chat may still be on a longer retention: that is its job);
+  passed or material version took effect (before it runs, a chat may still be on a
+  longer retention: recomputing it is that task's job);
 - an undecided person after a material deadline has no chat on the opt-in retention once
   the lockout task ran;
 - an editorial version changes nobody's retain_until or gate status.
@@ -126,7 +127,8 @@ class PolicyVersionsMachine(RuleBasedStateMachine):
         self.runs = itertools.count(1)
         self.emails = itertools.count(1)
         self.versions = itertools.count(1)
-        # A deadline passed and the lockout task has not run since: retention may lag.
+        # A deadline passed or a material version took effect, and the lockout task has
+        # not run since: retention may lag.
         self.lockout_pending = False
 
     def teardown(self) -> None:
@@ -183,6 +185,8 @@ class PolicyVersionsMachine(RuleBasedStateMachine):
     def publish_a_version(self, material: bool, opt_in: timedelta, deadline_days: int) -> None:
         if material:
             self.publish(material=True, opt_in=opt_in, deadline_in=timedelta(days=deadline_days))
+            # An opt-in still in its grace is now two versions old: the lockout task's job.
+            self.lockout_pending = True
             return
         before_retention = dict(Conversation.objects.values_list("pk", "retain_until"))
         before_gate = {pk: self._gate(pk) for pk in self.model.users}

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from consent.models import Choice, Policy
-from consent.presenters import policy_facts
+from consent.wording import duration_words
 
 from .models import Conversation
 from .rules import retention_periods
@@ -72,10 +72,9 @@ def display_zone(user) -> tuple[tzinfo, bool]:
 
 
 def _period(policy: Policy | None, *, opted_in: bool) -> str:
-    if policy is not None:
-        return policy_facts(policy)["opt_in_period" if opted_in else "opt_out_period"]
-    opt_in, opt_out = retention_periods(None)
-    return f"{(opt_in if opted_in else opt_out).days} days"
+    # The periods the retention arithmetic uses (rules.retention_periods), in people's words.
+    opt_in, opt_out = retention_periods(policy)
+    return duration_words(opt_in if opted_in else opt_out)
 
 
 def temporary_explained(policy: Policy | None) -> str:

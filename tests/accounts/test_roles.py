@@ -289,8 +289,9 @@ def test_privacy_officer_publishes_a_policy_version(client, db):
             "effective_at_1": "00:00:00",
             "decision_deadline_0": (now + timedelta(days=37)).strftime("%Y-%m-%d"),
             "decision_deadline_1": "00:00:00",
-            "opt_in_retention": "1825 00:00:00",
-            "opt_out_retention": "30 00:00:00",
+            "opt_in_retention": "1825",
+            "opt_out_retention": "30",
+            "change_kind": "material",
         },
     )
 

@@ -227,6 +227,8 @@ def test_privacy_settings_change_buttons_are_in_view(
     for name in ["Allow", "Don't allow"]:
         assert_in_view(page, page.get_by_role("button", name=name, exact=True))
     assert axe_violations(page) == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"fit-settings-undecided-{size}.png")
     page.get_by_role("button", name="Allow", exact=True).click()
 
     assert_in_view(page, page.get_by_role("button", name="Turn off training use"))

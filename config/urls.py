@@ -9,6 +9,7 @@ urlpatterns = [
     path("conversations/", include("conversations.urls")),
     path("", include("consent.urls")),
     path("", include("training.urls")),
+    path("", include("evidence.urls")),
     path("experiments/", include("experiments.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),

@@ -40,8 +40,20 @@ GATE_ALLOW_LIST: dict[str, str] = {
     "consent:receipt": "Receipts of earlier decisions: access to one's own records, Art. 15.",
     "consent:receipt_json": "The same receipt as a file: access and portability, Art. 15/20.",
     "consent:receipt_shown": "Exactly what a receipt's decision showed: access, Art. 15.",
+    "evidence:verify_help": (
+        "How to check a receipt offline, linked from privacy settings beside the receipts: "
+        "part of access to one's own records (Art. 15); public, so auditors can read it too."
+    ),
+    "evidence:verifier_download": "The receipt checker the help page offers: receipts are open.",
+    "evidence:public_key": "The key receipts are checked with: public, as receipts are open.",
+    "evidence:latest_head": "The latest signed tree head a receipt is checked against: public.",
+    "evidence:signed_head": "A published signed tree head, named in a receipt: public.",
     "training:data_export": "Download my data: right of access and portability, Art. 15/20.",
     "training:account_delete": "Delete my account: right to erasure, Art. 17.",
+    "accounts:language": (
+        "The language switcher: a person must be able to read the question before answering "
+        "it (Art. 12: clear and plain language), so it works on the decision screen too."
+    ),
     "accounts:password_change": "Securing the account (Art. 32) never waits on the choice.",
     "accounts:password_change_done": "The confirmation that the password changed.",
     "accounts:password_reset": "Recovering a lost password, signed in or not (Art. 32).",

@@ -15,3 +15,7 @@ SINK_HEAD_EXISTS = (
     "A signed tree head of this size is already in the evidence sink; heads are never "
     "overwritten. Run `manage.py verify_evidence` to find out how the table and sink diverged."
 )
+HEAD_NOT_PUBLISHED = (
+    "No signed tree head of that size has been published. The latest is at "
+    "/evidence/signed-heads/latest.json; a receipt names the size of the head it was proved against."
+)

@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from . import keys, merkle
 from .models import NODE_LEVEL_MIN, LogEntry, SignedTreeHead, TreeNode
-from .services import head_document, sink_storage
+from .services import head_document, sink_name, sink_storage
 
 logger = logging.getLogger(__name__)
 
@@ -158,3 +158,36 @@ def sink_heads() -> dict[str, dict | None]:
         except (ValueError, OSError):
             heads[path] = None
     return heads
+
+
+def latest_head() -> SignedTreeHead | None:
+    return SignedTreeHead.objects.order_by("-tree_size").first()
+
+
+def published_head(tree_size: int) -> bytes | None:
+    """A signed head exactly as it was written to the sink (the copy the database cannot
+    rewrite), or None if no head of that size was published."""
+    if not SignedTreeHead.objects.filter(tree_size=tree_size).exists():
+        return None
+    try:
+        with sink_storage().open(sink_name(tree_size)) as handle:
+            return handle.read()
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def public_keys_document() -> dict:
+    """The keys tree heads are checked with: the one signing now, and older trusted ones."""
+    trusted = keys.trusted_public_keys()
+    current = keys.key_id(keys.public_raw(keys.signing_key().public_key()))
+    return {
+        "algorithm": "Ed25519",
+        "key_id": current,
+        "public_key": base64.b64encode(trusted[current]).decode(),
+        "also_trusted": [
+            {"key_id": key_id, "public_key": base64.b64encode(raw).decode()}
+            for key_id, raw in trusted.items()
+            if key_id != current
+        ],
+        "key_id_is": "SHA-256 of the 32 raw public key bytes, hex",
+    }

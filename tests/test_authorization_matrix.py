@@ -72,6 +72,9 @@ URL_MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "accounts:password_reset_complete":         ("GET",  (200, 200, 200, 200, 200, 200, 200, 200)),
     "accounts:email_change":                    ("GET",  (302, 200, 200, 303, 200, 200, 200, 302)),
     "accounts:email_change_confirm":            ("GET",  (302, 400, 400, 303, 400, 400, 400, 302)),
+    # The switcher's POST without a language changes nothing and returns to the page.
+    "accounts:language":                        ("POST", (302, 302, 302, 302, 302, 302, 302, 302)),
+    "accounts:settings":                        ("GET",  (302, 200, 200, 303, 200, 200, 200, 302)),
     "conversations:list":                       ("GET",  (302, 200, 200, 303, 200, 200, 200, 302)),
     "conversations:new":                        ("GET",  (302, 200, 200, 303, 200, 200, 200, 302)),
     "conversations:detail":                     ("GET",  (302, 200, 404, 303, 404, 404, 404, 302)),
@@ -90,6 +93,13 @@ URL_MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "consent:privacy_settings":                 ("GET",  (302, 200, 200, 200, 200, 200, 200, 302)),
     "consent:privacy_change":                   ("POST", (302, 400, 400, 303, 400, 400, 400, 302)),
     "training:data_export":                     ("GET",  (302, 200, 200, 200, 200, 200, 200, 302)),
+    # Public: anyone may check a receipt, an auditor without an account too. No head is
+    # signed in this world, so both head URLs answer 404 (tests/evidence/test_published.py).
+    "evidence:verify_help":                     ("GET",  (200, 200, 200, 200, 200, 200, 200, 200)),
+    "evidence:verifier_download":               ("GET",  (200, 200, 200, 200, 200, 200, 200, 200)),
+    "evidence:public_key":                      ("GET",  (200, 200, 200, 200, 200, 200, 200, 200)),
+    "evidence:latest_head":                     ("GET",  (404, 404, 404, 404, 404, 404, 404, 404)),
+    "evidence:signed_head":                     ("GET",  (404, 404, 404, 404, 404, 404, 404, 404)),
     "training:account_delete":                  ("GET",  (302, 200, 200, 200, 200, 200, 200, 302)),
     "experiments:list":                         ("GET",  (302, 403, 403, 403, 403, 200, 403, 302)),
     "experiments:dashboard":                    ("GET",  (302, 403, 403, 403, 403, 200, 403, 302)),
@@ -236,6 +246,7 @@ def world(db):
         "key": experiment.key,
         "user_id": people["owner"].pk,
         "rest": "nowhere",
+        "tree_size": 1,
         # Emailed links (sign-up, email change, password reset) with a token that is not valid.
         "token": "not-a-valid-token",
         "uidb64": "MQ",

@@ -1,4 +1,11 @@
+import secrets
+
 import pytest
+from django.utils import timezone
+
+from consent.models import Choice, Surface
+from consent.services import consent_record_create
+from tests.consent.factories import PolicyFactory
 
 
 @pytest.fixture(autouse=True)
@@ -13,3 +20,20 @@ def evidence_sink(settings, tmp_path):
         },
     }
     return sink
+
+
+@pytest.fixture
+def decided(client_logged_in, user):
+    policy = PolicyFactory()
+    records = [
+        consent_record_create(
+            user=user,
+            policy=policy,
+            choice=choice,
+            surface=Surface.SETTINGS,
+            form_key=secrets.token_hex(16),
+            shown_at=timezone.now(),
+        )
+        for choice in (Choice.OPT_IN, Choice.OPT_OUT, Choice.OPT_IN)
+    ]
+    return records[1]

@@ -9,13 +9,9 @@ import sys
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 
-from consent.models import Choice, Surface
-from consent.services import consent_record_create
 from evidence import keys
 from evidence import services as evidence_services
-from tests.consent.factories import PolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,23 +28,6 @@ def _verify(path, *args) -> subprocess.CompletedProcess:
         env={"PATH": "/usr/bin:/bin"},
         cwd="/",
     )
-
-
-@pytest.fixture
-def decided(client_logged_in, user):
-    policy = PolicyFactory()
-    records = [
-        consent_record_create(
-            user=user,
-            policy=policy,
-            choice=choice,
-            surface=Surface.SETTINGS,
-            form_key=secrets.token_hex(16),
-            shown_at=timezone.now(),
-        )
-        for choice in (Choice.OPT_IN, Choice.OPT_OUT, Choice.OPT_IN)
-    ]
-    return records[1]
 
 
 def _download(client, record, tmp_path):

@@ -14,8 +14,8 @@ replaced, the mapped tests run (``pytest -x``), the file is restored. A mutant i
 A mutant whose original snippet is no longer in the file exactly once is *stale*: the
 catalogue must follow the code, so a stale mutant fails the run like a low score.
 
-Before any mutant, each distinct test set runs once unmutated: a set that fails on HEAD
-would "kill" everything, so the run stops and names it instead.
+Before any mutant, each distinct test set runs once unmutated: a test that fails on HEAD
+would "kill" every mutant, so it is named and left out (``--deselect``) of the mutant runs.
 
 Exit status 0 when nothing is stale and the score (killed / (killed + survived)) reaches
 ``--min-score`` (95 by default). Only committed code is tested (HEAD): commit first.
@@ -549,18 +549,30 @@ class Outcome:
     detail: str = ""
 
 
-def _pytest(worktree: Path, tests: tuple[str, ...], timeout: float) -> tuple[int | None, str]:
+def _pytest(
+    worktree: Path,
+    tests: tuple[str, ...],
+    timeout: float,
+    *,
+    deselect: tuple[str, ...] = (),
+    first_failure: bool = True,
+) -> tuple[int | None, str, list[str]]:
+    """(exit status or None on timeout, pytest's last line, failed test ids)."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     env.pop("DATABASE_URL", None)  # SQLite: a file per process, nothing shared
-    command = [str(PYTHON), "-m", "pytest", "-x", "-q", "-p", "no:randomly", *tests]
+    command = [str(PYTHON), "-m", "pytest", "-q", "-rf", "-p", "no:randomly", *tests]
+    command += ["-x"] if first_failure else []
+    for test_id in deselect:
+        command += ["--deselect", test_id]
     try:
         done = subprocess.run(
             command, cwd=worktree, env=env, capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
-        return None, "timed out"
+        return None, "timed out", []
     lines = [line for line in done.stdout.splitlines() if line.strip()]
-    return done.returncode, (lines[-1] if lines else done.stderr.strip()[-200:])
+    failed = [line.split()[1] for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return done.returncode, (lines[-1] if lines else done.stderr.strip()[-200:]), failed
 
 
 class Worktrees:
@@ -597,7 +609,9 @@ def _stale(mutant: Mutant, worktree: Path) -> str | None:
     return None if count == 1 else f"original snippet found {count} times in {mutant.path}"
 
 
-def run_mutant(mutant: Mutant, worktree: Path, timeout: float) -> Outcome:
+def run_mutant(
+    mutant: Mutant, worktree: Path, timeout: float, deselect: tuple[str, ...] = ()
+) -> Outcome:
     stale = _stale(mutant, worktree)
     if stale:
         return Outcome(mutant, "stale", detail=stale)
@@ -606,7 +620,7 @@ def run_mutant(mutant: Mutant, worktree: Path, timeout: float) -> Outcome:
     path.write_text(source.replace(mutant.original, mutant.replacement))
     started = time.monotonic()
     try:
-        code, last = _pytest(worktree, mutant.tests, timeout)
+        code, last, _ = _pytest(worktree, mutant.tests, timeout, deselect=deselect)
     finally:
         path.write_text(source)
     seconds = time.monotonic() - started
@@ -650,25 +664,35 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     pool.free.append(worktree)
 
+            failing: set[str] = set()
             if not args.no_baseline:
                 test_sets = sorted({m.tests for m in mutants})
-                baselines = list(
+                for tests, (code, last, failed) in zip(
+                    test_sets,
                     executor.map(
-                        lambda tests: (
-                            tests,
-                            on_free_worktree(lambda wt: _pytest(wt, tests, args.timeout)),
+                        lambda tests: on_free_worktree(
+                            lambda wt: _pytest(wt, tests, args.timeout, first_failure=False)
                         ),
                         test_sets,
-                    )
-                )
-                broken = [(t, r) for t, r in baselines if r[0] != 0]
-                for tests, (_, last) in broken:
-                    print(f"BASELINE FAILS (HEAD, no mutant): {' '.join(tests)}: {last}")
-                if broken:
-                    return 2
+                    ),
+                    strict=True,
+                ):
+                    if code != 0:
+                        print(f"BASELINE FAILS on HEAD: {' '.join(tests)}: {last}", flush=True)
+                        for test_id in failed:
+                            print(f"  left out of the mutant runs: {test_id}", flush=True)
+                        failing.update(failed)
             outcomes = []
             for outcome in executor.map(
-                lambda m: on_free_worktree(lambda wt: run_mutant(m, wt, args.timeout)), mutants
+                lambda m: on_free_worktree(
+                    lambda wt: run_mutant(
+                        m,
+                        wt,
+                        args.timeout,
+                        tuple(t for t in failing if t.split("::")[0] in m.tests),
+                    )
+                ),
+                mutants,
             ):
                 outcomes.append(outcome)
                 m = outcome.mutant

@@ -1,6 +1,6 @@
 """Load test: what the consent machinery costs against baselines measured in the same run.
 
-    python bench/load.py [--seconds 8] [--rounds 5] [--connections 8] [--only gate popup posts]
+    python bench/load.py [--seconds 8] [--rounds 5] [--connections 8] [--only gate popup posts log]
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/bench_load;
 the database is dropped and recreated) and wrk. gunicorn serves bench.settings (DEBUG off,
@@ -13,6 +13,9 @@ persistent connections) on 127.0.0.1; every pair below alternates its two sides 
 3. decision POSTs vs /bench/insert/, a signed-in POST that inserts one row        (>= 0.50)
    Every decision POST carries its own user's session and a freshly issued one-time
    form (bench/post_pool.lua); the insert POSTs use the same sessions.
+4. decision POSTs with the evidence-log append on vs off (a second gunicorn with
+   BENCH_EVIDENCE_LOG=off; bench/settings.py alone may turn it off), and one-row inserts,
+   in rotating whole turns: the on side against the insert must stay >= 0.50.
 
 After the POST load every submitted form is replayed once, as a retrying client would,
 and the run checks that each submitted decision is recorded exactly once, that nothing
@@ -118,7 +121,15 @@ class Pool:
         self.file = Path(tempfile.mkstemp(prefix=f"bench-{label}-", suffix=".pool")[1])
         self.file.write_text("\n".join(self.lines) + "\n")
 
-    def post(self, path: str, *, seconds: int, connections: int, body_override: str | None = None):
+    def post(
+        self,
+        path: str,
+        *,
+        seconds: int,
+        connections: int,
+        body_override: str | None = None,
+        base: str = BASE,
+    ):
         """wrk over the pool; returns (req/s, indices of the entries sent)."""
         source = self.file
         if body_override is not None:
@@ -127,7 +138,7 @@ class Pool:
                 "".join(f"{line.split(chr(9))[0]}\t{body_override}\n" for line in self.lines)
             )
         rps, out = wrk_run(
-            f"{BASE}{path}",
+            f"{base}{path}",
             seconds=seconds,
             connections=connections,
             threads=THREADS,
@@ -304,6 +315,69 @@ def measure_posts(url: str, *, seconds: int, rounds: int, connections: int, pool
     return median(results["decision"]), median(results["insert"]), submitted
 
 
+def measure_log_append(
+    url: str, *, seconds: int, rounds: int, connections: int, workers: int, pool_size: int | None
+):
+    """Decision POSTs with the evidence-log append on (the product) vs off (a second gunicorn
+    with BENCH_EVIDENCE_LOG=off), and one-row inserts, whole turns in rotating order.
+
+    Returns the medians (on, off, insert) and every (pool, sent indices)."""
+    from django.db import connection
+
+    from bench.views import BENCH_ROW_DDL
+
+    with connection.cursor() as cursor:
+        cursor.execute(BENCH_ROW_DDL)
+    insert_pool = Pool("log-insert", 200)
+    insert_pool.post("/bench/insert/", seconds=2, connections=connections, body_override="note=w")
+    if pool_size is None:
+        calibration, _ = insert_pool.post(
+            "/bench/insert/", seconds=2, connections=connections, body_override="note=c"
+        )
+        pool_size = int(calibration * seconds * 1.5) + 500
+    print(f"  {pool_size} undecided users with sessions and forms per side and round", flush=True)
+    off_base = f"http://127.0.0.1:{PORT + 1}"
+    env = {"DATABASE_URL": url, "BENCH_GATE": "on", "BENCH_EVIDENCE_LOG": "off"}
+    results = {"log on": [], "log off": [], "insert": []}
+    submitted = []
+    with Server(port=PORT + 1, env=env, workers=workers):
+        warm = Pool("log-warm", 300)
+        for base in (BASE, off_base):
+            warm.post(
+                "/bench/insert/",
+                seconds=1,
+                connections=connections,
+                body_override="note=w",
+                base=base,
+            )
+        sides = list(results)
+        for round_number in range(rounds):
+            order = sides[round_number % 3 :] + sides[: round_number % 3]
+            for side in order:
+                if side == "insert":
+                    rps, _ = insert_pool.post(
+                        "/bench/insert/",
+                        seconds=seconds,
+                        connections=connections,
+                        body_override="note=x",
+                    )
+                else:
+                    pool = Pool(f"log{round_number}-{side.split()[1]}", pool_size)
+                    base = BASE if side == "log on" else off_base
+                    rps, sent = pool.post(
+                        "/consent/decide/", seconds=seconds, connections=connections, base=base
+                    )
+                    submitted.append((pool, sent))
+                results[side].append(rps)
+                print(f"  round {round_number + 1}: {side:<8} {rps:8.1f} req/s", flush=True)
+    return (
+        median(results["log on"]),
+        median(results["log off"]),
+        median(results["insert"]),
+        submitted,
+    )
+
+
 def verify_decisions(submitted) -> list[str]:
     """Replay every submitted form, then check records and chains; returns the problems."""
     from django.db.models import Count
@@ -345,14 +419,15 @@ def verify_decisions(submitted) -> list[str]:
 
 
 def ratio_line(
-    name: str, side: tuple[str, float], baseline: tuple[str, float], target: float
+    name: str, side: tuple[str, float], baseline: tuple[str, float], target: float | None
 ) -> str:
     """One result line, e.g. 'product page   gate on 226.6 req/s, gate off 237.4 ...'."""
     (side_label, value), (base_label, base) = side, baseline
     side_text = f"{side_label} {value:8.1f}" if side_label else f"{value:8.1f}"
+    goal = f"target >= {target:.2f}" if target is not None else "reported"
     return (
         f"{name} {side_text} req/s, {base_label} {base:8.1f} req/s: "
-        f"ratio {value / base:.3f}  (target >= {target:.2f})"
+        f"ratio {value / base:.3f}  ({goal})"
     )
 
 
@@ -375,9 +450,9 @@ def main() -> None:
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=["gate", "popup", "posts"],
-        default=["gate", "popup", "posts"],
-        help="measure only these pairs (default: all three)",
+        choices=["gate", "popup", "posts", "log"],
+        default=["gate", "popup", "posts", "log"],
+        help="measure only these pairs (default: all four)",
     )
     args = parser.parse_args()
 
@@ -385,7 +460,7 @@ def main() -> None:
     recreate_database(url)
     django_setup(url)
     product_cookie = gate.prepare()  # migrates; a decided user with 20 conversations
-    lines, problems = [], []
+    lines, problems, submitted = [], [], []
 
     if "gate" in args.only:
         queries = gate.queries_per_request(product_cookie)
@@ -426,7 +501,26 @@ def main() -> None:
             lines.append(
                 ratio_line("decision POST ", ("", decision), ("one-row insert", insert), 0.50)
             )
-            print("4. every submitted decision, replayed and checked", flush=True)
+        if "log" in args.only:
+            print(
+                "4. decision POSTs, evidence-log append on vs off, and one-row inserts", flush=True
+            )
+            on, off, insert, log_submitted = measure_log_append(
+                url,
+                seconds=args.seconds,
+                rounds=args.rounds,
+                connections=args.connections,
+                workers=args.workers,
+                pool_size=args.pool,
+            )
+            submitted += log_submitted
+            lines.append(ratio_line("log append    ", ("on", on), ("off", off), None))
+            lines.append(ratio_line("decision, log ", ("on", on), ("one-row insert", insert), 0.50))
+            lines.append(
+                ratio_line("decision, log ", ("off", off), ("one-row insert", insert), 0.50)
+            )
+        if submitted:
+            print("5. every submitted decision, replayed and checked", flush=True)
             problems = verify_decisions(submitted)
             lines.append(
                 "decisions: "

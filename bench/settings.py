@@ -19,6 +19,9 @@ STORAGES = {
 }
 if os.environ.get("BENCH_GATE", "on") == "off":
     MIDDLEWARE = [m for m in MIDDLEWARE if m != "consent.middleware.ConsentGateMiddleware"]
+# bench/load.py's "log" pair: decisions without their evidence-log INSERT, to price it.
+# Allowed here only (evidence.checks refuses it under any other settings module).
+EVIDENCE_LOG_APPEND = os.environ.get("BENCH_EVIDENCE_LOG", "on") != "off"
 # The product's URLs plus /bench/minimal/ and /bench/insert/, the baselines of bench/load.py.
 ROOT_URLCONF = "bench.urls"
 TEMPLATES = [{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]}]

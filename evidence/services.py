@@ -30,8 +30,17 @@ class SinkError(RuntimeError):
     pass
 
 
-def log_entry_append(*, kind: str, object_id: str, data: bytes) -> LogEntry:
+def log_append_enabled() -> bool:
+    """False only under bench/load.py's log-off side (``EVIDENCE_LOG_APPEND``, set by
+    bench/settings.py alone): the cost of the append, measured. The setting is in no
+    product settings module, and ``manage.py check`` refuses it anywhere else (evidence.E001)."""
+    return getattr(settings, "EVIDENCE_LOG_APPEND", True)
+
+
+def log_entry_append(*, kind: str, object_id: str, data: bytes) -> LogEntry | None:
     """Queue one leaf; call inside the transaction that writes the covered object."""
+    if not log_append_enabled():
+        return None
     return LogEntry.objects.create(
         kind=kind,
         object_id=object_id,

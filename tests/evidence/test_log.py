@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from evidence import keys, merkle, services
+from evidence import checks, keys, merkle, services
 from evidence.models import LogEntry, SequencerState, SignedTreeHead
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +171,19 @@ def test_checkpoint_statements_do_not_grow_with_the_log():
 
     # No leaf before the frontier is read: the same statements at 3 and at 206 leaves.
     assert _checkpoint_queries(3) == small_log
+
+
+def test_the_log_append_may_be_off_under_the_bench_settings_only(settings):
+    settings.EVIDENCE_LOG_APPEND = False
+
+    assert [e.id for e in checks.log_append_on(None)] == ["evidence.E001"]
+    settings.SETTINGS_MODULE = checks.BENCH_SETTINGS
+    assert checks.log_append_on(None) == []
+
+
+def test_with_the_append_off_nothing_is_queued(settings):
+    settings.EVIDENCE_LOG_APPEND = False
+
+    services.log_entry_append(kind="test", object_id="1", data=b"x")
+
+    assert not LogEntry.objects.exists()

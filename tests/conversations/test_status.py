@@ -26,6 +26,7 @@ pytestmark = pytest.mark.django_db
 # 14:00 UTC: thirty days later is still 31 December in UTC but already 1 January in Auckland.
 START = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
 HINT = "Replying will let this chat be used to improve the model, and keep it for 5 years."
+IN_UTC = SimpleNamespace(time_zone="UTC")
 TEMPORARY_LINE = "Temporary chat: never used for training, deleted 30 days after its last message"
 
 
@@ -69,7 +70,7 @@ def test_covered_chat_says_it_may_be_used_and_is_kept_five_years(user, decide, s
 
     for html in (page(client, LIST_URL), page(client, thread_url(conversation))):
         assert COVERED in html
-        assert "Kept until 30 November 2031 (UTC)" in html
+        assert "Kept until 30 November 2031" in html
         assert HINT not in html
 
 
@@ -80,7 +81,7 @@ def test_opted_out_chat_says_not_used_and_kept_thirty_days(user, decide, signed_
 
     for html in (page(client, LIST_URL), page(client, thread_url(conversation))):
         assert NOT_COVERED in html
-        assert "Kept until 31 December 2026 (UTC)" in html
+        assert "Kept until 31 December 2026" in html
         assert HINT not in html  # opted out: replying changes nothing
 
 
@@ -91,7 +92,7 @@ def test_temporary_chat_says_so_in_list_and_thread(user, decide, signed_in):
 
     for html in (page(client, LIST_URL), page(client, thread_url(conversation))):
         assert TEMPORARY_LINE in html
-        assert "Kept until 31 December 2026 (UTC)" in html
+        assert "Kept until 31 December 2026" in html
         assert '<span class="badge badge--accent">Temporary</span>' in html
         assert COVERED not in html
         assert HINT not in html  # opted in, but a temporary chat is never covered
@@ -116,26 +117,33 @@ def test_kept_until_turns_due_for_deletion_at_the_instant(user, decide, clock):
 
     def status_at(instant):
         clock.move_to(instant)
-        writer = StatusWriter(user=user, policy=None, choice=None, now=instant)
+        writer = StatusWriter(user=IN_UTC, policy=None, choice=None, now=instant)
         return writer.status(conversation_get_for(user, conversation.pk)).kept
 
-    assert status_at(kept_until - timedelta(seconds=1)) == "Kept until 31 December 2026 (UTC)"
+    assert status_at(kept_until - timedelta(seconds=1)) == "Kept until 31 December 2026"
     assert status_at(kept_until) == DUE_FOR_DELETION
 
 
-def test_the_date_is_in_the_users_own_time_zone_unnamed(user, decide, policy):
+@pytest.mark.parametrize(
+    ("account", "kept"),
+    [
+        (SimpleNamespace(time_zone="Pacific/Auckland"), "Kept until 1 January 2027"),
+        (SimpleNamespace(time_zone=""), "Kept until 31 December 2026 (UTC)"),
+        (SimpleNamespace(), "Kept until 31 December 2026 (UTC)"),
+    ],
+    ids=["own-zone", "no-zone-chosen", "no-zone-field"],
+)
+def test_the_date_is_in_the_users_own_zone_else_the_named_site_zone(
+    user, decide, policy, account, kept
+):
     decide.opt_out(user)
     conversation = conversation_get_for(
         user, conversation_start(user=user, text="Hi").pk, policy=policy
     )
-    # DESIGN §3 names User.time_zone; any user object carrying one is shown its own date.
-    in_auckland = SimpleNamespace(time_zone="Pacific/Auckland")
 
-    status = StatusWriter(user=in_auckland, policy=policy, choice=None, now=START).status(
-        conversation
-    )
+    status = StatusWriter(user=account, policy=policy, choice=None, now=START).status(conversation)
 
-    assert status.kept == "Kept until 1 January 2027"
+    assert status.kept == kept
 
 
 def test_a_chat_from_an_earlier_opt_in_run_is_not_covered(user, decide, signed_in):

@@ -17,9 +17,11 @@
 
 import logging
 import random
+import threading
 import time
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -268,52 +270,115 @@ class _Acknowledged:
         self.since = time.monotonic()
 
 
+def _dead_by_now(delivery: Delivery, now: datetime) -> bool:
+    """Would a failure now dead-letter it (``_record``'s rule, without the database)?"""
+    return now - (delivery.first_attempt_at or now) >= _dead_letter_after()
+
+
+@dataclass
+class _LaneRun:
+    sent: list[tuple[Delivery, Outcome]] = field(default_factory=list)
+    left: list[Delivery] = field(default_factory=list)  # not attempted: leases to give back
+
+
+def _lane_send(
+    lane: list[Delivery], *, secret: str, endpoint: Endpoint, down: threading.Event, deadline
+) -> _LaneRun:
+    """One user's deliveries, in order, on a pool thread: HTTP only, no database.
+
+    Stops at the first failure that is not a dead letter (the user's later events wait),
+    and at once when the endpoint is unreachable for any lane or time is up.
+    """
+    run = _LaneRun()
+    for index, delivery in enumerate(lane):
+        if down.is_set() or (deadline is not None and time.monotonic() > deadline):
+            run.left = lane[index:]
+            break
+        outcome = _attempt(delivery, secret=secret, endpoint=endpoint)
+        run.sent.append((delivery, outcome))
+        if outcome.delivered:
+            continue
+        if not outcome.connected:
+            down.set()  # the other lanes would only wait for their timeouts too
+        if not _dead_by_now(delivery, timezone.now()):
+            run.left = lane[index + 1 :]
+            break
+    return run
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _delivery_pool() -> ThreadPoolExecutor:
+    # Created lazily, in the process that uses it (after Celery's prefork fork).
+    global _pool
+    size = settings.WEBHOOKS_DELIVERY_THREADS
+    if _pool is None or _pool._max_workers != size:
+        _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="webhooks")
+    return _pool
+
+
 def subscriber_deliver(
     subscriber: Subscriber, *, batch_size: int | None = None, deadline: float | None = None
 ) -> DispatchResult:
-    """One batch of lanes for ``subscriber``: attempt, record, retry later or dead-letter."""
+    """One batch of lanes for ``subscriber``: attempt, record, retry later or dead-letter.
+
+    Lanes (one user's deliveries each) are sent concurrently on a small thread pool; each
+    lane is sequential. Outcomes are recorded here, on this thread's database connection.
+    """
     result = DispatchResult()
-    now = timezone.now()
-    token, lanes = _lanes_lease(
-        subscriber, now=now, batch_size=batch_size or settings.WEBHOOKS_BATCH_SIZE
+    token, leased = _lanes_lease(
+        subscriber, now=timezone.now(), batch_size=batch_size or settings.WEBHOOKS_BATCH_SIZE
     )
-    if not lanes:
+    if not leased:
         return result
     secret = secret_decrypt(subscriber.secret_encrypted)
     try:
         # Once per batch, never cached longer: DNS may change, and every batch checks again.
-        endpoint, refused = endpoint_resolve(subscriber.url), None
+        endpoint = endpoint_resolve(subscriber.url)
     except EndpointRefused as exc:
-        endpoint = None
+        # Recorded as a failed attempt of each lane's first delivery; the rest wait.
         refused = Outcome(
             delivered=False, error=errors.ENDPOINT_REFUSED.format(reason=exc), connected=False
         )
+        lanes = _lanes_split(leased)
+        runs = [_LaneRun(sent=[(lane[0], refused)], left=lane[1:]) for lane in lanes]
+    else:
+        down = threading.Event()
+        futures = [
+            _delivery_pool().submit(
+                _lane_send, lane, secret=secret, endpoint=endpoint, down=down, deadline=deadline
+            )
+            for lane in _lanes_split(leased)
+        ]
+        runs = [future.result() for future in futures]
     acknowledged = _Acknowledged(token)
-    blocked: set[str] = set()
-    unreachable = False
-    for delivery in lanes:
-        out_of_time = deadline is not None and time.monotonic() > deadline
-        if delivery.subject in blocked or unreachable or out_of_time:
-            _leases_release(token, [delivery.pk])
-            result.skipped += 1
-            continue
-        outcome = refused or _attempt(delivery, secret=secret, endpoint=endpoint)
-        if outcome.delivered:
-            acknowledged.add(delivery, outcome, at=timezone.now())
-            result.delivered += 1
-            continue
-        status = _record(delivery, token, outcome, now=timezone.now())
-        if status == DeliveryStatus.DEAD_LETTERED:
-            result.dead_lettered += 1
-            continue  # the lane goes on: a dead letter does not hold the user's later events
-        result.failed += 1
-        blocked.add(delivery.subject)
-        # Down altogether: the other lanes would only wait for their timeouts too.
-        unreachable = not outcome.connected
+    for run in runs:
+        for delivery, outcome in run.sent:
+            if outcome.delivered:
+                acknowledged.add(delivery, outcome, at=timezone.now())
+                result.delivered += 1
+            elif _record(delivery, token, outcome, now=timezone.now()) == (
+                DeliveryStatus.DEAD_LETTERED
+            ):
+                result.dead_lettered += 1
+            else:
+                result.failed += 1
+        if run.left:
+            _leases_release(token, [d.pk for d in run.left])
+            result.skipped += len(run.left)
     acknowledged.flush()
     if result.attempted:
         _subscriber_health_note(subscriber, result=result, now=timezone.now())
     return result
+
+
+def _lanes_split(leased: list[Delivery]) -> list[list[Delivery]]:
+    """The leased deliveries (in subject, sequence order) as one list per user."""
+    lanes: dict[str, list[Delivery]] = {}
+    for delivery in leased:
+        lanes.setdefault(delivery.subject, []).append(delivery)
+    return list(lanes.values())
 
 
 def _subscriber_health_note(

@@ -3,10 +3,11 @@
 The connection goes to ``Endpoint.address``, the address ``addresses.endpoint_resolve``
 checked, never to whatever the name resolves to a moment later; the Host header, the TLS
 server name (SNI) and the certificate check still use the host name of the URL. Sessions
-are kept per endpoint in the worker process, so consecutive deliveries reuse a connection.
+are kept per endpoint and thread, so consecutive deliveries reuse a connection.
 """
 
 import ipaddress
+import threading
 from dataclasses import dataclass
 
 import requests
@@ -44,10 +45,12 @@ class _PinnedTLSAdapter(HTTPAdapter):
         super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
 
 
-_sessions: dict[tuple, requests.Session] = {}
+# Per thread: deliveries of one batch go out on a small thread pool (webhooks.delivery).
+_local = threading.local()
 
 
 def _session(endpoint: Endpoint) -> requests.Session:
+    _sessions = _local.__dict__.setdefault("sessions", {})
     key = (endpoint.scheme, endpoint.host, endpoint.port, endpoint.address)
     session = _sessions.get(key)
     if session is None:

@@ -386,6 +386,8 @@ WEBHOOKS_READ_TIMEOUT_SECONDS = env.float("WEBHOOKS_READ_TIMEOUT_SECONDS", defau
 # A worker holds the deliveries it took for this long; a killed worker's run out then.
 WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=300)
 WEBHOOKS_BATCH_SIZE = env.int("WEBHOOKS_BATCH_SIZE", default=200)
+# Users' lanes sent at once per worker process (threads: the work is waiting on the network).
+WEBHOOKS_DELIVERY_THREADS = env.int("WEBHOOKS_DELIVERY_THREADS", default=8)
 
 # LOG_FORMAT=json writes one JSON object per line (config.logging.JsonFormatter) for a log
 # pipeline. Either way the handler scrubs IP and email addresses from every message: the

@@ -76,6 +76,25 @@ def test_every_event_arrives_once_in_each_users_order(subscribed_once, steps, fa
 
 
 @pytest.fixture
-def subscribed_once(subscribed):
+def subscribed_once(subscribed, settings):
+    settings.WEBHOOKS_DELIVERY_THREADS = 1
     _, _, receiver = subscribed()
     return receiver
+
+
+def test_concurrent_lanes_keep_each_users_order(subscribed, settings):
+    settings.WEBHOOKS_DELIVERY_THREADS = 8
+    _, _, receiver = subscribed()
+    users = [UserFactory() for _ in range(12)]
+    for round_ in range(5):
+        for user in users:
+            emit(user, record_id=f"{user.pk}-{round_}")
+
+    webhooks_dispatch()
+
+    handled: dict[str, list[int]] = {}
+    for _, body in receiver.requests:
+        data = json.loads(body)["data"]
+        handled.setdefault(data["subject"], []).append(data["sequence"])
+    assert sorted(handled.values()) == [[1, 2, 3, 4, 5]] * 12
+    assert not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists()

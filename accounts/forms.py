@@ -1,32 +1,65 @@
 """Sign-up, log-in, password reset, email change and admin forms for email-login users."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, UserChangeForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from . import errors
 from .countries import COUNTRIES
 from .errors import EMAIL_TAKEN, INACTIVE_LOGIN, INVALID_LOGIN
 from .models import User
 from .normalization import email_normalize
+from .zones import time_zone_names
 
 __all__ = ["EMAIL_TAKEN", "INACTIVE_LOGIN", "INVALID_LOGIN"]  # kept importable from here
 
 REQUIRED_MESSAGES = {
     "email": errors.EMAIL_REQUIRED,
-    "password1": "Choose a password.",
-    "password2": "Enter the same password again.",
+    "password1": _("Choose a password."),
+    "password2": _("Enter the same password again."),
 }
 
-COUNTRY_CHOICES = [("", "Prefer not to say"), *COUNTRIES]
+COUNTRY_CHOICES = [("", _("Prefer not to say")), *COUNTRIES]
+# Each language named in itself ("Deutsch", "日本語"): a person finds their own.
+LANGUAGE_CHOICES = settings.LANGUAGES
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in time_zone_names()]
+
+
+def _language_field(*, required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Language"),
+        required=required,
+        choices=LANGUAGE_CHOICES,
+        error_messages={"invalid_choice": errors.LANGUAGE_UNKNOWN},
+        widget=forms.Select(attrs={"autocomplete": "language"}),
+    )
+
+
+def _time_zone_field(*, required: bool = True) -> forms.ChoiceField:
+    # static/js/time_zone.js selects the browser's zone; without JavaScript the site's.
+    return forms.ChoiceField(
+        label=_("Time zone"),
+        required=required,
+        choices=time_zone_choices,
+        initial=settings.TIME_ZONE,
+        help_text=_("Deadlines, reminders and receipts show times in this zone."),
+        error_messages={"invalid_choice": errors.TIME_ZONE_UNKNOWN},
+        widget=forms.Select(attrs={"data-detect-time-zone": settings.TIME_ZONE}),
+    )
 
 
 def _email_field(**kwargs) -> forms.EmailField:
     field = forms.EmailField(
-        label="Email",
+        label=_("Email"),
         max_length=User._meta.get_field("email").max_length,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autocapitalize": "none"}),
         **kwargs,
@@ -54,15 +87,15 @@ class SignupForm(BaseUserCreationForm):
     country = forms.ChoiceField(
         choices=COUNTRY_CHOICES,
         required=False,
-        help_text="Optional. Decides which country's privacy rules apply to you.",
+        help_text=_("Optional. Decides which country's privacy rules apply to you."),
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )
 
     class Meta:
         model = User
         fields = ("email", "display_name", "country")
-        labels = {"email": "Email", "display_name": "Display name"}
-        help_texts = {"display_name": "Optional. How the app addresses you."}
+        labels = {"email": _("Email"), "display_name": _("Display name")}
+        help_texts = {"display_name": _("Optional. How the app addresses you.")}
         widgets = {
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "display_name": forms.TextInput(attrs={"autocomplete": "nickname"}),
@@ -88,13 +121,21 @@ class SignupForm(BaseUserCreationForm):
 
 
 class SignupCompleteForm(SignupForm):
-    """Step two: the rest of the account, for the address the signed link was sent to."""
+    """Step two: the rest of the account, for the address the signed link was sent to,
+    and the language and time zone the product speaks to them in."""
+
+    # Pre-filled, so a browser always sends both; a client that leaves them out gets
+    # "not chosen" (negotiated per request) and the site's zone.
+    language = _language_field(required=False)
+    time_zone = _time_zone_field(required=False)
 
     def __init__(self, *args, email: str, **kwargs):
-        super().__init__(*args, initial={"email": email}, **kwargs)
+        # The language this page is read in is the likeliest answer.
+        initial = {"email": email, "language": get_language(), "time_zone": settings.TIME_ZONE}
+        super().__init__(*args, initial=initial, **kwargs)
         # Disabled: the posted value is ignored and the link's address is used.
         self.fields["email"].disabled = True
-        self.fields["email"].help_text = "Confirmed by the link you opened."
+        self.fields["email"].help_text = _("Confirmed by the link you opened.")
         self.fields["email"].widget.attrs.pop("autofocus", None)
         self.fields["display_name"].widget.attrs["autofocus"] = True
 
@@ -114,7 +155,7 @@ class LoginForm(AuthenticationForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         username = self.fields["username"]
-        username.label = "Email"
+        username.label = _("Email")
         username.widget.input_type = "email"
         username.widget.attrs.update({"autocomplete": "username", "autocapitalize": "none"})
         username.error_messages["required"] = errors.EMAIL_REQUIRED
@@ -150,7 +191,7 @@ class EmailChangeForm(forms.Form):
 
     new_email = _email_field()
     password = forms.CharField(
-        label="Current password",
+        label=_("Current password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": errors.PASSWORD_REQUIRED},
@@ -160,7 +201,7 @@ class EmailChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.request = request
-        self.fields["new_email"].label = "New email"
+        self.fields["new_email"].label = _("New email")
 
     def clean_new_email(self) -> str:
         email = email_normalize(self.cleaned_data["new_email"])
@@ -176,3 +217,15 @@ class EmailChangeForm(forms.Form):
         if checked is None or checked.pk != self.user.pk:
             raise ValidationError(errors.WRONG_PASSWORD, code="wrong_password")
         return password
+
+
+class LocaleSettingsForm(forms.Form):
+    """Account settings: the language and time zone a person reads the product in."""
+
+    language = _language_field()
+    time_zone = _time_zone_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The saved zone is the person's choice: the browser's guess must not replace it.
+        self.fields["time_zone"].widget.attrs.pop("data-detect-time-zone")

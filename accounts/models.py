@@ -1,14 +1,17 @@
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .normalization import email_normalize
+from .zones import validate_time_zone
 
 country_code_validator = RegexValidator(
-    r"^[A-Z]{2}$", "Use a two-letter ISO 3166-1 country code, such as DE or US."
+    r"^[A-Z]{2}$", _("Use a two-letter ISO 3166-1 country code, such as DE or US.")
 )
 
 
@@ -43,13 +46,23 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person using the chat product; the email address is the login."""
 
-    email = models.EmailField(unique=True)
-    display_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(_("email"), unique=True)
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
     country = models.CharField(
+        _("country"),
         max_length=2,
         blank=True,
         validators=[country_code_validator],
-        help_text="ISO 3166-1 alpha-2; decides which jurisdiction's rules apply.",
+        help_text=_("ISO 3166-1 alpha-2; decides which jurisdiction's rules apply."),
+    )
+    # Blank: never chosen, so each request negotiates (Accept-Language, else the site's).
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=settings.TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text=_("An IANA name such as Europe/Berlin: dates and deadlines are shown in it."),
     )
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)

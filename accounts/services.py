@@ -7,6 +7,7 @@ normalises the address and enqueues, the same work and the same answer either wa
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -24,6 +25,7 @@ from .tokens import (
     email_change_token_read,
     signup_token_make,
 )
+from .zones import time_zone_names
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +39,47 @@ class EmailChangeRefused(Exception):
 
 
 @transaction.atomic
-def user_create(*, email: str, password: str, display_name: str = "", country: str = "") -> User:
-    """Create a person's account; the email is stored normalised (it is the login)."""
+def user_create(
+    *,
+    email: str,
+    password: str,
+    display_name: str = "",
+    country: str = "",
+    language: str = "",
+    time_zone: str = "",
+) -> User:
+    """Create a person's account; the email is stored normalised (it is the login).
+
+    ``language`` and ``time_zone`` are checked by the sign-up form; blank means not chosen
+    (negotiated per request; the site's zone).
+    """
     return User.objects.create_user(
-        email=email, password=password, display_name=display_name, country=country
+        email=email,
+        password=password,
+        display_name=display_name,
+        country=country,
+        language=language,
+        time_zone=time_zone or settings.TIME_ZONE,
     )
+
+
+def user_locale_set(*, user: User, language: str, time_zone: str | None = None) -> User:
+    """Save the language (and, when given, the time zone) a person reads the product in.
+
+    Raises ``ValueError`` for a language the product does not speak or a zone zoneinfo
+    does not know: callers validate first (forms), so this is the backstop.
+    """
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unsupported language: {language!r}")
+    fields = ["language"]
+    user.language = language
+    if time_zone is not None:
+        if time_zone not in time_zone_names():
+            raise ValueError(f"unknown time zone: {time_zone!r}")
+        user.time_zone = time_zone
+        fields.append("time_zone")
+    user.save(update_fields=fields)
+    return user
 
 
 def _hours(delta) -> int:

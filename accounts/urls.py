@@ -21,4 +21,6 @@ urlpatterns = [
     path("password/reset/done/", views.password_reset_complete, name="password_reset_complete"),
     path("email/", views.email_change, name="email_change"),
     path("email/confirm/<str:token>/", views.email_change_confirm, name="email_change_confirm"),
+    path("language/", views.language_switch, name="language"),
+    path("settings/", views.locale_settings, name="settings"),
 ]

@@ -17,14 +17,19 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language
 
 from . import errors, selectors, services, tasks
 from .forms import (
     EmailChangeForm,
+    LocaleSettingsForm,
     LoginForm,
     PasswordResetForm,
     SignupCompleteForm,
@@ -34,7 +39,7 @@ from .landing import login_landing_url
 from .ratelimits import email_request_limited
 from .tokens import signup_token_read
 
-LOGGED_OUT = "You have logged out."
+LOGGED_OUT = _("You have logged out.")
 
 # The user was just created with a password, so the model backend (the one that also loads
 # the consent standing with each request's user) is the one that applies.
@@ -99,6 +104,8 @@ def signup_complete(request: HttpRequest, token: str) -> HttpResponse:
                 password=form.cleaned_data["password1"],
                 display_name=form.cleaned_data["display_name"],
                 country=form.cleaned_data["country"],
+                language=form.cleaned_data["language"],
+                time_zone=form.cleaned_data["time_zone"],
             )
         except IntegrityError:  # the same link submitted twice at once
             return _link_problem(request, errors.SIGNUP_LINK_USED)
@@ -234,3 +241,52 @@ def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
     except services.EmailChangeRefused as refused:
         return _link_problem(request, refused.message)
     return render(request, "accounts/email_change_confirm.html", {"new_email": claim.new_email})
+
+
+# --- Language and time zone ----------------------------------------------------------------
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The layout's language switcher (a plain form, no JavaScript needed).
+
+    Django's ``set_language`` sets the language cookie and redirects to the safe ``next``
+    (it ignores a language the site does not offer); a signed-in person's choice is also
+    saved, so it follows them to every device and to their emails.
+    """
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.user_locale_set(user=request.user, language=language)
+    return set_language(request)
+
+
+@csrf_protect
+@login_required
+@require_http_methods(["GET", "POST"])
+def locale_settings(request: HttpRequest) -> HttpResponse:
+    """Account settings: the language and time zone the product uses for this person."""
+    user = request.user
+    initial = {"language": user.language or get_language(), "time_zone": user.time_zone}
+    form = LocaleSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.user_locale_set(
+            user=user,
+            language=form.cleaned_data["language"],
+            time_zone=form.cleaned_data["time_zone"],
+        )
+        # This response is already in the old language; the next page speaks the new one.
+        with translation.override(user.language):
+            messages.success(request, str(errors.LANGUAGE_SAVED))
+        response = redirect("accounts:settings")
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
+    return render(request, "accounts/settings.html", {"form": form})

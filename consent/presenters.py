@@ -44,6 +44,7 @@ def _dialog_key(policy: Policy, facts: dict, variant_digest: str | None, surface
     parts = [policy.pk, policy.version, policy.title, deadline.isoformat()]
     parts += [facts["opt_in_period"], facts["opt_out_period"], variant_digest, surface]
     parts.append(timezone.get_current_timezone_name())  # the deadline is shown in local time
+    parts.append(get_language())  # the copy is translated
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 

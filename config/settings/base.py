@@ -61,6 +61,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in person's saved language and time zone, before the gate renders or
+    # redirects anything (LocaleMiddleware above has already negotiated the rest).
+    "accounts.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -163,6 +166,19 @@ AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "user_agent"]
 
 LANGUAGE_CODE = "en"
+# The languages the whole product speaks (locale/ holds every one's catalog); a person's
+# saved language (accounts.User.language) wins over Accept-Language (accounts.middleware).
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ja", "日本語"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# config/formats/<lang>/formats.py overrides Django's formats where the product's own
+# differ (English dates as "4 December 2026, 17:00"); other languages use Django's.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

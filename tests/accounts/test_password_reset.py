@@ -115,7 +115,7 @@ def test_reset_requests_for_one_address_are_limited_across_clients(
     )
 
     assert response.status_code == 429
-    assert errors.TOO_MANY_EMAILS in response.content.decode()
+    assert str(errors.TOO_MANY_EMAILS) in response.content.decode()
     assert len(mailoutbox) == 5
 
 

@@ -28,7 +28,7 @@ def test_login_with_a_wrong_password_says_so_and_does_not_log_in(client, user):
     response = login(client, user.email, "wrong-password")
 
     assert response.status_code == 200
-    assert INVALID_LOGIN in response.content.decode()
+    assert str(INVALID_LOGIN) in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 
@@ -66,7 +66,7 @@ def test_logout_by_post_logs_out_and_says_so(client_logged_in):
 
     assert response.redirect_chain[0] == (reverse("accounts:login"), 302)
     assert "_auth_user_id" not in client_logged_in.session
-    assert LOGGED_OUT in response.content.decode()
+    assert str(LOGGED_OUT) in response.content.decode()
 
 
 def test_password_change_needs_login(client):

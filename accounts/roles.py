@@ -39,6 +39,15 @@ ROLES: dict[str, frozenset[str]] = {
             "consent.add_modalvariant",
             "consent.change_modalvariant",
             "consent.view_modalvariant",
+            # Consent copy per language: translate, review (the lint gate) and retire unused ones.
+            "consent.add_modalvarianttranslation",
+            "consent.change_modalvarianttranslation",
+            "consent.delete_modalvarianttranslation",
+            "consent.view_modalvarianttranslation",
+            "consent.add_policytranslation",
+            "consent.change_policytranslation",
+            "consent.delete_policytranslation",
+            "consent.view_policytranslation",
             # Consent evidence: read-only.
             "consent.view_consentrecord",
             "consent.view_userconsentstate",

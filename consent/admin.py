@@ -12,7 +12,7 @@ from config.admin import ReadOnlyAdmin
 from webhooks.admin import not_acknowledged_filter, propagation_html
 from webhooks.models import EventType
 
-from .admin_forms import ModalVariantAdminForm, PolicyAdminForm
+from .admin_forms import ModalVariantAdminForm, PolicyAdminForm, TranslationAdminForm
 from .bundles import BundleScope, evidence_bundle_write
 from .compliance import variant_findings
 from .models import (
@@ -22,12 +22,14 @@ from .models import (
     JurisdictionGroup,
     Lockout,
     ModalVariant,
+    ModalVariantTranslation,
     NoticeDeferral,
     Policy,
+    PolicyTranslation,
     UserConsentState,
 )
 from .receipts import REPORTED_BY_BROWSER_NOTE
-from .services import variant_make_default
+from .services import translation_review_stamp, variant_make_default
 from .views import shown_copy_page
 from .wording import duration_words
 
@@ -40,9 +42,35 @@ BROWSER_REPORTED = {
 }
 
 
+class TranslationInline(admin.StackedInline):
+    """Consent copy in one more language, shown only once reviewed (consent.copy)."""
+
+    form = TranslationAdminForm
+    extra = 0
+    readonly_fields = ["reviewed_by", "reviewed_at"]
+
+
+class ModalVariantTranslationInline(TranslationInline):
+    model = ModalVariantTranslation
+
+
+class PolicyTranslationInline(TranslationInline):
+    model = PolicyTranslation
+
+
+class TranslationsAdminMixin:
+    def save_formset(self, request, form, formset, change):
+        # The reviewer and time of each review come from who saved it, never from the form.
+        for translation_form in formset.forms:
+            if translation_form.cleaned_data and not translation_form.cleaned_data.get("DELETE"):
+                translation_review_stamp(translation_form.instance, reviewer=request.user)
+        super().save_formset(request, form, formset, change)
+
+
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(TranslationsAdminMixin, admin.ModelAdmin):
     form = PolicyAdminForm
+    inlines = [PolicyTranslationInline]
     list_display = [
         "version",
         "title",
@@ -88,10 +116,11 @@ class PolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModalVariant)
-class ModalVariantAdmin(admin.ModelAdmin):
+class ModalVariantAdmin(TranslationsAdminMixin, admin.ModelAdmin):
     """Designs, with the compliance verdict shown before any action (``consent.compliance``)."""
 
     form = ModalVariantAdminForm
+    inlines = [ModalVariantTranslationInline]
     list_display = [
         "key",
         "name",

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from .models import ModalVariant, Policy, Surface
-from .services import policy_version_validate, variant_copy_validate
+from .services import policy_version_validate, translation_validate, variant_copy_validate
 
 # The consent screens that render a design (privacy settings and the API show none).
 DESIGN_SURFACES = [
@@ -98,3 +98,16 @@ class ModalVariantAdminForm(forms.ModelForm):
     def validate_copy_in_use(self, variant: ModalVariant) -> None:
         """Refuse copy that fails the lint where the design reaches the EU/EEA/UK."""
         variant_copy_validate(variant)
+
+
+class TranslationAdminForm(forms.ModelForm):
+    """One language's consent copy: refused once in use, linted when ticked reviewed."""
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            translation_validate(self.instance, deleting=bool(self.cleaned_data.get("DELETE")))
+        except ValidationError as error:
+            self.add_error(None, error)

@@ -32,8 +32,15 @@ HASHED_FIELDS = (
     "jurisdiction",
     "previous_id",
 )
-# Hashed only when set, so records made before servings were kept hash as they always did.
-HASHED_IF_SET = ("served_notice_id", "shown_copy_id")
+# Hashed only when set, so records made before servings were kept (and before copy was
+# kept per language) hash as they always did.
+HASHED_IF_SET = (
+    "served_notice_id",
+    "shown_copy_id",
+    "language",
+    "requested_language",
+    "copy_digest",
+)
 
 
 def _canonical_value(value):

@@ -43,6 +43,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models
 
 from .models import JurisdictionGroup, Layout, ModalVariant
@@ -162,12 +163,96 @@ _WITHDRAWAL = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class Wording:
+    """The phrases the wording rules look for, in one language.
+
+    Three rules read words: a headline announcing a terms update, a headline naming the
+    training purpose, and copy saying the choice can be withdrawn. Every other rule reads
+    the design's structure and holds in any language. Phrase lists per language, rather
+    than a reviewer ticking each rule, keep the lint a check a machine repeats on every
+    save; a language without a list here cannot be reviewed at all (``wording_for``).
+    """
+
+    terms_update: re.Pattern
+    states_purpose: re.Pattern
+    withdrawal: re.Pattern
+
+
+WORDING: dict[str, Wording] = {
+    "en": Wording(_TERMS_UPDATE, _STATES_PURPOSE, _WITHDRAWAL),
+    "de": Wording(
+        terms_update=re.compile(
+            r"\b(aktualisiert\w*|geändert\w*|neu\w*|Aktualisierung|Änderung\w*)\b.*"
+            r"(bedingungen|richtlinie|datenschutzerklärung|datenschutzhinweis\w*)",
+            re.I,
+        ),
+        states_purpose=re.compile(
+            r"(train\w*|modell\w*|einwillig\w*|zustimm\w*|KI-Verbesserung)", re.I
+        ),
+        withdrawal=re.compile(
+            r"(widerruf\w*|widerrufen|zurückziehen|zurücknehmen|jederzeit ändern"
+            r"|anders entscheiden|(aus|ab)schalten|Datenschutzeinstellungen)",
+            re.I,
+        ),
+    ),
+    "fr": Wording(
+        terms_update=re.compile(
+            r"\b(mis\w* à jour|modifi\w*|nouve\w*|changement\w*)\b.*"
+            r"\b(conditions|politique|règles)\b",
+            re.I,
+        ),
+        states_purpose=re.compile(r"\b(entraîn\w*|modèles?|consent\w*)\b", re.I),
+        withdrawal=re.compile(
+            r"(retir\w*|changer d['\u2019]avis|revenir sur|modifier (ce|votre) choix"
+            r"|désactiv\w*|paramètres de confidentialité)",
+            re.I,
+        ),
+    ),
+    "es": Wording(
+        terms_update=re.compile(
+            r"\b(actualiz\w*|cambi\w*|nuev\w*)\b.*\b(términos|condiciones|política)\b", re.I
+        ),
+        states_purpose=re.compile(r"\b(entrena\w*|modelos?|consent\w*)\b", re.I),
+        withdrawal=re.compile(
+            r"(retir\w*|cambiar de opinión|cambiar (tu|su|esta) (elección|decisión|respuesta)"
+            r"|desactiv\w*|configuración de privacidad)",
+            re.I,
+        ),
+    ),
+    # Japanese is written without spaces: no word boundaries.
+    "ja": Wording(
+        terms_update=re.compile(r"(更新|変更|改定|新しい).*(規約|ポリシー)"),
+        states_purpose=re.compile(r"(学習|トレーニング|モデル|同意)"),
+        withdrawal=re.compile(
+            r"(撤回|取り消|いつでも変更|変更できます|オフにでき|プライバシー設定)"
+        ),
+    ),
+}
+NO_WORDING = (
+    "The compliance lint has no phrase list for “{language}” (consent.compliance.WORDING), so "
+    "its wording cannot be checked: add one before copy in that language is reviewed."
+)
+
+
+def wording_for(language: str | None) -> Wording:
+    """The phrase lists for ``language`` (the site default's when none is given).
+
+    Raises LookupError for a language without phrase lists: its copy cannot be linted,
+    so it cannot be reviewed.
+    """
+    code = language or settings.LANGUAGE_CODE
+    if code not in WORDING:
+        raise LookupError(NO_WORDING.format(language=code))
+    return WORDING[code]
+
+
 def _accept_grants_consent(variant: ModalVariant) -> bool:
     """Pressing the emphasised Accept without doing anything else records an opt-in."""
     return variant.layout == Layout.TWO_BUTTONS or (variant.has_toggle and variant.toggle_default)
 
 
-def _pre_ticked(variant: ModalVariant) -> str | None:
+def _pre_ticked(variant: ModalVariant, wording: Wording) -> str | None:
     if variant.has_toggle and variant.toggle_default:
         return (
             "The training switch starts on, so pressing Accept without touching it records an "
@@ -176,7 +261,7 @@ def _pre_ticked(variant: ModalVariant) -> str | None:
     return None
 
 
-def _no_reject(variant: ModalVariant) -> str | None:
+def _no_reject(variant: ModalVariant, wording: Wording) -> str | None:
     if variant.layout == Layout.TWO_BUTTONS and not variant.decline_label.strip():
         return "The refuse button has no label, so the first layer offers no visible way to say no."
     if variant.has_toggle and variant.toggle_default:
@@ -187,7 +272,7 @@ def _no_reject(variant: ModalVariant) -> str | None:
     return None
 
 
-def _unequal_prominence(variant: ModalVariant) -> str | None:
+def _unequal_prominence(variant: ModalVariant, wording: Wording) -> str | None:
     if variant.accept_emphasis and _accept_grants_consent(variant):
         return (
             f"“{variant.accept_label}” is drawn larger and highlighted while it records consent; "
@@ -196,9 +281,9 @@ def _unequal_prominence(variant: ModalVariant) -> str | None:
     return None
 
 
-def _question_hidden(variant: ModalVariant) -> str | None:
+def _question_hidden(variant: ModalVariant, wording: Wording) -> str | None:
     headline = variant.headline
-    if _TERMS_UPDATE.search(headline) and not _STATES_PURPOSE.search(headline):
+    if wording.terms_update.search(headline) and not wording.states_purpose.search(headline):
         return (
             f"The headline “{headline}” announces a terms update and does not ask whether chats "
             "may be used for training, so the consent request is not distinguishable from it."
@@ -206,20 +291,20 @@ def _question_hidden(variant: ModalVariant) -> str | None:
     return None
 
 
-def _no_withdrawal(variant: ModalVariant) -> str | None:
+def _no_withdrawal(variant: ModalVariant, wording: Wording) -> str | None:
     copy = " ".join([variant.body, variant.learn_more, variant.toggle_label])
-    if not _WITHDRAWAL.search(copy):
+    if not wording.withdrawal.search(copy):
         return "Neither the body nor “Learn more” says that the choice can be changed or withdrawn later."
     return None
 
 
-def _unlabelled_switch(variant: ModalVariant) -> str | None:
+def _unlabelled_switch(variant: ModalVariant, wording: Wording) -> str | None:
     if variant.has_toggle and not variant.toggle_label.strip():
         return "The switch has no label, so a person cannot tell what turning it on means."
     return None
 
 
-def _one_button_two_meanings(variant: ModalVariant) -> str | None:
+def _one_button_two_meanings(variant: ModalVariant, wording: Wording) -> str | None:
     if variant.has_toggle:
         return (
             f"“{variant.accept_label}” accepts the terms and, depending on the switch, either "
@@ -228,7 +313,7 @@ def _one_button_two_meanings(variant: ModalVariant) -> str | None:
     return None
 
 
-_CHECKS: tuple[tuple[Rule, Callable[[ModalVariant], str | None]], ...] = (
+_CHECKS: tuple[tuple[Rule, Callable[[ModalVariant, Wording], str | None]], ...] = (
     (PRE_TICKED, _pre_ticked),
     (NO_REJECT, _no_reject),
     (UNEQUAL_PROMINENCE, _unequal_prominence),
@@ -239,18 +324,35 @@ _CHECKS: tuple[tuple[Rule, Callable[[ModalVariant], str | None]], ...] = (
 )
 
 
-def variant_findings(variant: ModalVariant) -> list[Finding]:
-    """Every rule the design breaks, failures first."""
+def variant_findings(variant: ModalVariant, *, language: str | None = None) -> list[Finding]:
+    """Every rule the design breaks, failures first; its copy read as ``language`` (the
+    site default's unless given; ``consent.copy.design_in`` gives a design in another)."""
+    wording = wording_for(language)
     findings = [
         Finding(rule=rule, variant_key=variant.key, detail=detail)
         for rule, check in _CHECKS
-        if (detail := check(variant)) is not None
+        if (detail := check(variant, wording)) is not None
     ]
     return sorted(findings, key=lambda f: f.rule.severity != Severity.FAIL)
 
 
-def failing_findings(variant: ModalVariant) -> list[Finding]:
-    return [finding for finding in variant_findings(variant) if finding.fails]
+def failing_findings(variant: ModalVariant, *, language: str | None = None) -> list[Finding]:
+    return [f for f in variant_findings(variant, language=language) if f.fails]
+
+
+def translation_findings(
+    base: ModalVariant, translated: ModalVariant, language: str
+) -> list[Finding]:
+    """What a translation breaks that the base copy does not: a translation may not be
+    reviewed with any of these. A design's structure is the same in every language, so
+    a rule the base copy already fails (a default-on switch) is not the translation's."""
+    wording = wording_for(language)  # LookupError: a language the lint cannot read
+    base_codes = {f.rule.code for f in variant_findings(base)}
+    return [
+        Finding(rule=rule, variant_key=base.key, detail=detail)
+        for rule, check in _CHECKS
+        if rule.code not in base_codes and (detail := check(translated, wording)) is not None
+    ]
 
 
 def jurisdiction_group(country: str) -> JurisdictionGroup:

@@ -48,6 +48,19 @@ DESIGN_IN_USE_FAILS_LINT = (
 DEFAULT_INACTIVE = "“{variant}” is switched off (not active). Activate it before making it a default."
 DEFAULT_UNKNOWN_GROUP = "Choose the jurisdiction groups to set a default for: EU/EEA/UK, rest of world, or both."
 
+TRANSLATION_IN_USE = (
+    "People have already decided reading this {language} copy, so its words are evidence and "
+    "cannot change. Make a new design, or publish a new policy version, for new wording."
+)
+TRANSLATION_FAILS_LINT = (
+    "This {language} copy cannot be marked reviewed: it fails {rules}, which the English copy "
+    "passes. Fix the wording, then tick “reviewed” again."
+)
+TRANSLATION_UNCHECKABLE = (
+    "This {language} copy cannot be marked reviewed: the compliance lint has no phrase list "
+    "for {language} yet (consent.compliance.WORDING)."
+)
+
 
 class ConsentError(Exception):
     """A decision that cannot be recorded; ``status`` is the HTTP status to answer with."""

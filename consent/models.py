@@ -162,6 +162,93 @@ class ModalVariant(models.Model):
         }
 
 
+# Consent copy per language is a table of its own rather than django-modeltranslation's
+# extra columns: each translation is reviewed on its own (flag, reviewer, time), is locked
+# on its own once someone decided reading it, and adding a language needs no migration.
+# English, the site default, is the base copy on the design and the policy themselves.
+
+
+TRANSLATED_LANGUAGES = [
+    (code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE
+]
+
+
+class CopyReview(models.Model):
+    """What every translation of consent copy records about its review (abstract)."""
+
+    language = models.CharField(max_length=10, choices=TRANSLATED_LANGUAGES)
+    reviewed = models.BooleanField(
+        default=False,
+        help_text=(
+            "Shown to people only once reviewed. Reviewing runs the compliance lint on "
+            "this language's copy; a translation that fails a rule the English copy passes "
+            "cannot be marked reviewed."
+        ),
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class ModalVariantTranslation(CopyReview):
+    """One design's copy in one language other than English (``consent.copy``)."""
+
+    variant = models.ForeignKey(ModalVariant, on_delete=models.CASCADE, related_name="translations")
+    headline = models.CharField(max_length=200)
+    body = models.TextField()
+    accept_label = models.CharField(max_length=60)
+    decline_label = models.CharField(max_length=60, blank=True)
+    toggle_label = models.CharField(max_length=200, blank=True)
+    learn_more = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["variant", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "language"], name="one_translation_per_design_language"
+            ),
+            models.CheckConstraint(
+                condition=~Q(language=settings.LANGUAGE_CODE),
+                name="design_translation_not_base_language",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id} in {self.language}"
+
+
+class PolicyTranslation(CopyReview):
+    """One policy version's text in one language other than English (``consent.copy``)."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="translations")
+    title = models.CharField(max_length=200)
+    summary = models.TextField()
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["policy", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "language"], name="one_translation_per_policy_language"
+            ),
+            models.CheckConstraint(
+                condition=~Q(language=settings.LANGUAGE_CODE),
+                name="policy_translation_not_base_language",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} in {self.language}"
+
+
 class DesignDefault(models.Model):
     """The design one jurisdiction group sees wherever no running experiment chooses one.
 
@@ -202,6 +289,10 @@ class ShownCopy(models.Model):
     digest = models.CharField(max_length=64, primary_key=True)
     html = models.TextField()
     created_at = models.DateTimeField(help_text="When this exact dialog was first shown.")
+    # The language the dialog's consent copy is in and that copy's digest (consent.copy);
+    # null for dialogs stored before copy was kept per language.
+    language = models.CharField(max_length=10, null=True, blank=True)
+    copy_digest = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         verbose_name = "shown copy"
@@ -246,7 +337,17 @@ class ServedNotice(models.Model):
         related_name="+",
         db_index=False,
     )
-    language = models.CharField(max_length=35, help_text="The request's active language.")
+    language = models.CharField(
+        max_length=35,
+        help_text=(
+            "The language the consent copy was shown in (before per-language copy: the "
+            "request's active language)."
+        ),
+    )
+    # The language the person asked for, when it differs from the one shown: no reviewed
+    # translation existed, so the site default was shown with a note (consent.copy).
+    requested_language = models.CharField(max_length=35, null=True, blank=True)
+    copy_digest = models.CharField(max_length=64, null=True, blank=True)
     served_at = models.DateTimeField()
     shown_copy = models.ForeignKey(
         ShownCopy, on_delete=models.PROTECT, related_name="servings", db_index=False
@@ -314,6 +415,13 @@ class ConsentRecord(models.Model):
         related_name="records",
         db_index=False,
     )
+    # The language the consent copy was shown in, the one asked for (they differ when no
+    # reviewed translation existed and the site default was shown instead), and the digest
+    # of exactly that language's copy (consent.copy.copy_digest). Null on records made
+    # before copy was kept per language; hashed only when set (consent.chain).
+    language = models.CharField(max_length=10, null=True, blank=True)
+    requested_language = models.CharField(max_length=35, null=True, blank=True)
+    copy_digest = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["-decided_at"]

@@ -7,9 +7,10 @@ import json
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 
+from .copy import CopyLanguage, design_in, policy_in, policy_language
 from .deadlines import deadline_text
 from .models import Choice, Policy, Surface
 from .selectors import (
@@ -25,10 +26,10 @@ from .services import (
     served_notice_record,
     settings_form_serve,
 )
+from .wording import duration_words
 
 DIALOG_TEMPLATE = "consent/decide.html#decision-form"
 SETTINGS_CHOICE_TEMPLATE = "consent/privacy_settings.html#training-choice"
-from .wording import duration_words
 
 
 def policy_facts(policy: Policy) -> dict:
@@ -38,11 +39,14 @@ def policy_facts(policy: Policy) -> dict:
     }
 
 
-def _dialog_key(policy: Policy, facts: dict, variant_digest: str | None, surface: str) -> str:
+def _dialog_key(
+    policy: Policy, facts: dict, variant_digest: str | None, surface: str, language
+) -> str:
     """Identifies everything the dialog's copy is rendered from (templates/consent/decide.html)."""
     deadline = deadline_of(policy)  # an editorial version's own date is not used
     parts = [policy.pk, policy.version, policy.title, deadline.isoformat()]
     parts += [facts["opt_in_period"], facts["opt_out_period"], variant_digest, surface]
+    parts += [language.shown, language.requested]  # the copy's language and the note's
     parts.append(timezone.get_current_timezone_name())  # the deadline is shown in local time
     parts.append(get_language())  # the copy is translated
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
@@ -50,14 +54,19 @@ def _dialog_key(policy: Policy, facts: dict, variant_digest: str | None, surface
 
 def decision_context(*, policy: Policy, served: ServedScreen, next_url: str = "") -> dict:
     """The decision screen's context for a screen already served (consent.services)."""
-    form, surface = served.form, served.form.surface
-    facts = policy_facts(policy)
+    form, surface, language = served.form, served.form.surface, served.language
+    with translation.override(language.shown):
+        facts = policy_facts(policy)
+    variant = served.choice.variant
     return {
-        "policy": policy,
+        # The consent copy in the language it is shown in (consent.copy).
+        "policy": policy_in(policy, language.shown),
         "facts": facts,
-        "variant": served.choice.variant,
+        "variant": design_in(variant, language.shown) if variant is not None else None,
+        "copy_language": language,
+        "copy_note": language.note(),
         "surface": surface,
-        "dialog_key": _dialog_key(policy, facts, form.variant_digest, surface),
+        "dialog_key": _dialog_key(policy, facts, form.variant_digest, surface, language),
         # The decision basis's deadline, in the zone this request renders in (named if the
         # site's): said in the notice's first lines and in the lockout's first sentence.
         "deadline": deadline_text(deadline_of(policy)),
@@ -68,9 +77,14 @@ def decision_context(*, policy: Policy, served: ServedScreen, next_url: str = ""
     }
 
 
-def _fragment(request: HttpRequest, template: str, context: dict) -> str:
-    """A page fragment rendered once: the bytes sent are the bytes whose copy is kept."""
-    return render_to_string(template, {**context, "csrf_token": get_token(request)})
+def _fragment(request: HttpRequest, template: str, context: dict, *, language: str) -> str:
+    """A page fragment rendered once: the bytes sent are the bytes whose copy is kept.
+
+    Rendered wholly in the consent copy's language, so a fallback to the site default
+    never mixes the person's language into copy shown in another one.
+    """
+    with translation.override(language):
+        return render_to_string(template, {**context, "csrf_token": get_token(request)})
 
 
 def decision_dialog(
@@ -78,18 +92,19 @@ def decision_dialog(
 ) -> dict:
     """Serve a consent screen: the decision context plus ``dialog_html``, the dialog as
     sent, whose serving and exact copy are kept (``consent.services.served_notice_record``)."""
-    served = decision_screen_serve(user=request.user, policy=policy, surface=surface)
+    served = decision_screen_serve(
+        user=request.user, policy=policy, surface=surface, requested_language=get_language()
+    )
     context = decision_context(policy=policy, served=served, next_url=next_url)
     if error is not None:
         context["error"] = error
-    html = _fragment(request, DIALOG_TEMPLATE, context)
+    html = _fragment(request, DIALOG_TEMPLATE, context, language=served.language.shown)
     served_notice_record(
         form=served.form,
         policy=policy,
         variant=served.choice.variant,
         arm=served.choice.arm,
         rendered=html,
-        language=get_language(),
     )
     context["dialog_html"] = html
     return context
@@ -116,13 +131,27 @@ def privacy_settings_context(request: HttpRequest, *, gate) -> dict:
     # The change form is a consent surface like any dialog: its serving and exact copy are
     # kept. While the gate blocks, the section is read-only and offers no decision.
     form = None
+    shown_language = get_language()
     if policy is not None and not gate.blocks:
-        form = settings_form_serve(user=user, policy=policy)
+        form = settings_form_serve(user=user, policy=policy, requested_language=get_language())
         context["form_token"] = form.token()
-    html = _fragment(request, SETTINGS_CHOICE_TEMPLATE, context)
+        shown_language = form.language
+        context["policy"] = policy_in(policy, form.language)
+        if form.language != form.requested_language:
+            context["copy_note"] = CopyLanguage(form.requested_language, form.language).note()
+    html = _fragment(request, SETTINGS_CHOICE_TEMPLATE, context, language=shown_language)
     if form is not None:
-        served_notice_record(
-            form=form, policy=policy, variant=None, arm=None, rendered=html, language=get_language()
-        )
+        served_notice_record(form=form, policy=policy, variant=None, arm=None, rendered=html)
     context["training_choice_html"] = html
     return context
+
+
+def policy_page_context(policy: Policy) -> dict:
+    """The public policy page: the text in the reader's language if a reviewed translation
+    exists, else in the site default with a note (consent.copy)."""
+    language = policy_language(policy=policy, requested=get_language())
+    return {
+        "policy": policy_in(policy, language.shown),
+        "copy_language": language,
+        "copy_note": language.note(),
+    }

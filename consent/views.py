@@ -17,7 +17,7 @@ from . import errors, replies
 from .errors import ConsentError
 from .forms import DecisionSubmissionForm, DeferSubmissionForm
 from .models import ConsentRecord, Policy, Surface
-from .presenters import decision_dialog, privacy_settings_context
+from .presenters import decision_dialog, policy_page_context, privacy_settings_context
 from .receipts import receipt_build, receipt_page_context
 from .selectors import consent_record_get_for, current_policy, gate_status, policy_basis
 from .services import (
@@ -189,7 +189,7 @@ def policy_detail(request: HttpRequest, version: str | None = None) -> HttpRespo
             raise Http404("No data policy is in effect yet.")
     else:
         policy = get_object_or_404(Policy, version=version)
-    return render(request, "consent/policy.html", {"policy": policy})
+    return render(request, "consent/policy.html", policy_page_context(policy))
 
 
 def _own_record(request: HttpRequest, record_id) -> ConsentRecord:

@@ -8,6 +8,7 @@
 - ``guards``: the user's lock and the live-policy check every write makes under it;
 - ``chains``: verifying every user's hash chain;
 - ``reminders``: deadline reminders and lockout bookkeeping;
+- ``translations``: consent copy per language, linted before review, locked once used;
 - ``variants``: the default design per jurisdiction group and the compliance gate in front of it.
 
 Callers import from ``consent.services``; the names below are the public ones.
@@ -41,6 +42,13 @@ from .surfaces import (
     settings_form_serve,
     shown_copy_store,
 )
+from .translations import (
+    translation_delete,
+    translation_in_use,
+    translation_review_stamp,
+    translation_save,
+    translation_validate,
+)
 from .variants import variant_choice_guard, variant_copy_validate, variant_make_default
 
 __all__ = [
@@ -71,6 +79,11 @@ __all__ = [
     "served_notice_record",
     "settings_form_serve",
     "shown_copy_store",
+    "translation_delete",
+    "translation_in_use",
+    "translation_review_stamp",
+    "translation_save",
+    "translation_validate",
     "variant_choice_guard",
     "variant_copy_validate",
     "variant_make_default",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .. import errors
+from ..copy import base_language, copy_digest, design_in, translations_memo
 from ..designs import design_source
 from ..errors import ConsentError
 from ..models import Choice, ConsentRecord, ModalVariant, Policy, Surface
@@ -48,11 +49,16 @@ class DecisionForm:
     policy_version: str
     surface: str
     variant_key: str | None
-    variant_digest: str | None  # ModalVariant.snapshot_digest() of the copy rendered
+    variant_digest: str | None  # snapshot_digest() of the design's copy rendered, in `language`
     arm_id: int | None
     shown_at: datetime
     # The consent.ServedNotice row of the rendering that carried this form.
     served_id: uuid.UUID | None = None
+    # The language the copy was shown in, the one asked for, and the digest of that
+    # language's copy (consent.copy); None on forms issued before copy was per language.
+    language: str | None = None
+    requested_language: str | None = None
+    copy_digest: str | None = None
 
     def token(self) -> str:
         return signing.dumps(
@@ -66,6 +72,9 @@ class DecisionForm:
                 "a": self.arm_id,
                 "t": self.shown_at.isoformat(),
                 "n": str(self.served_id) if self.served_id else None,
+                "l": self.language,
+                "r": self.requested_language,
+                "c": self.copy_digest,
             },
             salt=FORM_SALT,
         )
@@ -94,21 +103,29 @@ def decision_form_issue(
     variant: ModalVariant | None,
     arm=None,
     served_id: uuid.UUID | None = None,
+    language: str | None = None,
+    requested_language: str | None = None,
 ) -> DecisionForm:
     """A new one-time form for the user; the server's clock fixes ``shown_at``.
 
     ``served_id`` names the serving that will carry the form (consent.services.surfaces).
+    ``language`` is the language the copy is shown in, as ``consent.copy.dialog_language``
+    chose it (the site default if not given); the form carries that language's digests.
     """
+    language = language or base_language()
     return DecisionForm(
         key=secrets.token_hex(16),
         user_id=user.pk,
         policy_version=policy.version,
         surface=surface,
         variant_key=variant.key if variant else None,
-        variant_digest=variant.snapshot_digest() if variant else None,
+        variant_digest=design_in(variant, language).snapshot_digest() if variant else None,
         arm_id=arm.pk if arm else None,
         shown_at=timezone.now(),
         served_id=served_id,
+        language=language,
+        requested_language=requested_language or language,
+        copy_digest=copy_digest(policy=policy, variant=variant, language=language),
     )
 
 
@@ -135,6 +152,9 @@ def decision_form_load(token: str, *, user) -> DecisionForm:
             arm_id=data["a"],
             shown_at=parse_datetime(data["t"]),
             served_id=uuid.UUID(str(data["n"])) if data.get("n") else None,
+            language=data.get("l"),
+            requested_language=data.get("r"),
+            copy_digest=data.get("c"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise _tampered() from exc
@@ -164,21 +184,24 @@ def _variant_as_shown(form: DecisionForm) -> ModalVariant | None:
     """The design the form was rendered with, exactly as it read then, or ConsentError.
 
     The record freezes the design's copy as evidence of what the person saw, so a form
-    rendered before an admin edited the wording is refused rather than recorded with
-    wording the person never read.
+    rendered before an admin edited the wording (in the language shown) is refused rather
+    than recorded with wording the person never read. The design comes back with its copy
+    in the form's language (``consent.copy.design_in``).
     """
     if not form.variant_key:
         return None
+    language = form.language or base_language()
     variant = variant_by_key(form.variant_key)
-    if variant is None or variant.snapshot_digest() != form.variant_digest:
-        # This process's memo may be older than the one that rendered the form.
+    if variant is None or design_in(variant, language).snapshot_digest() != form.variant_digest:
+        # This process's memos may be older than the one that rendered the form.
         variants_memo.forget()
+        translations_memo.forget()
         variant = ModalVariant.objects.filter(key=form.variant_key).first()
         if variant is None:
             raise _tampered()
-        if variant.snapshot_digest() != form.variant_digest:
+        if design_in(variant, language).snapshot_digest() != form.variant_digest:
             raise ConsentError(errors.DESIGN_CHANGED, status=409, code="design_changed")
-    return variant
+    return design_in(variant, language)
 
 
 def _policy_as_shown(form: DecisionForm) -> Policy:
@@ -213,4 +236,16 @@ def form_targets(form: DecisionForm) -> tuple[Policy, ModalVariant | None, objec
         raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
     if arm is not None and not design_source().arm_offered(form.user_id, arm):
         raise ConsentError(errors.VARIANT_NOT_OFFERED, code="variant_not_offered")
+    if form.copy_digest is not None and not _copy_as_shown(form, policy, variant):
+        # The policy's text in the language shown changed since the form was rendered.
+        raise ConsentError(errors.DESIGN_CHANGED, status=409, code="design_changed")
     return policy, variant, arm
+
+
+def _copy_as_shown(form: DecisionForm, policy: Policy, variant: ModalVariant | None) -> bool:
+    """Whether the consent copy in the form's language still hashes as when it was shown."""
+    language = form.language or base_language()
+    if copy_digest(policy=policy, variant=variant, language=language) == form.copy_digest:
+        return True
+    translations_memo.forget()  # this process's memo may be older than the form
+    return copy_digest(policy=policy, variant=variant, language=language) == form.copy_digest

@@ -182,12 +182,17 @@ def consent_record_build(
     jurisdiction: str = "",
     served_notice_id: uuid.UUID | None = None,
     shown_copy_id: str | None = None,
+    language: str | None = None,
+    requested_language: str | None = None,
+    copy_digest: str | None = None,
 ) -> ConsentRecord:
     """An unsaved record with the design's copy frozen in and its chain hash computed.
 
     The one place a record's evidence fields are filled, for the service below and for
     anything that writes records in bulk (the experiments demo, test data).
     ``toggle_touched`` and ``learn_more_opened`` are stored as the browser reported them.
+    ``variant`` comes with its copy in ``language`` (``consent.copy.design_in``), so
+    ``shown`` freezes the words in the language the person read.
     """
     record = ConsentRecord(
         id=uuid.uuid4(),
@@ -214,6 +219,9 @@ def consent_record_build(
         previous_id=previous.pk if previous else None,
         served_notice_id=served_notice_id,
         shown_copy_id=shown_copy_id,
+        language=language,
+        requested_language=requested_language,
+        copy_digest=copy_digest,
     )
     record.record_hash = record_hash_compute(record, previous.record_hash if previous else None)
     return record
@@ -287,6 +295,9 @@ def consent_decision_record(
     learn_more_opened: bool = False,
     context: RequestContext | None = None,
     served_id: uuid.UUID | None = None,
+    language: str | None = None,
+    requested_language: str | None = None,
+    copy_digest: str | None = None,
 ) -> Decision:
     """Record one decision, exactly once per form key, and update the user's state.
 
@@ -332,6 +343,9 @@ def consent_decision_record(
         jurisdiction=user.country or "",
         served_notice_id=served_id,
         shown_copy_id=basis.served_shown_copy_id,
+        language=language,
+        requested_language=requested_language,
+        copy_digest=copy_digest,
     )
     # No savepoint needed: a form key is signed for one user, and that user's lock is
     # held, so a second submit of the same key waits and then finds this record above.
@@ -422,4 +436,7 @@ def consent_decision_submit(
         learn_more_opened=submission.learn_more_opened,
         context=context,
         served_id=form.served_id,
+        language=form.language,
+        requested_language=form.requested_language,
+        copy_digest=form.copy_digest,
     )

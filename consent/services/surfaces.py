@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from ..copy import CopyLanguage, dialog_language
 from ..designs import VariantChoice, design_source
 from ..models import ModalVariant, Policy, ServedNotice, ShownCopy, Surface
 from ..shown import known_digests, shown_digest, shown_html
@@ -19,16 +20,21 @@ class ServedScreen:
 
     choice: VariantChoice
     form: DecisionForm
+    language: CopyLanguage
 
 
-def decision_screen_serve(*, user, policy: Policy, surface: str) -> ServedScreen:
-    """Choose the design (a sticky experiment assignment), note the exposure, issue a form."""
+def decision_screen_serve(
+    *, user, policy: Policy, surface: str, requested_language: str | None = None
+) -> ServedScreen:
+    """Choose the design (a sticky experiment assignment), note the exposure, choose the
+    language its copy is shown in (``consent.copy``), issue a form carrying that language."""
     # The guard stands behind every admin check: a failing design never reaches the EU/EEA/UK.
     designs = design_source()
     chosen = variant_choice_guard(
         user=user, surface=surface, chosen=designs.choose_variant(user, surface)
     )
     designs.exposure_record(user=user, choice=chosen)
+    language = dialog_language(policy=policy, variant=chosen.variant, requested=requested_language)
     form = decision_form_issue(
         user=user,
         policy=policy,
@@ -36,19 +42,34 @@ def decision_screen_serve(*, user, policy: Policy, surface: str) -> ServedScreen
         variant=chosen.variant,
         arm=chosen.arm,
         served_id=uuid.uuid4(),
+        language=language.shown,
+        requested_language=language.requested,
     )
-    return ServedScreen(choice=chosen, form=form)
+    return ServedScreen(choice=chosen, form=form, language=language)
 
 
-def settings_form_serve(*, user, policy: Policy) -> DecisionForm:
-    """The one-step change form of privacy settings (no design: the page's own words)."""
+def settings_form_serve(
+    *, user, policy: Policy, requested_language: str | None = None
+) -> DecisionForm:
+    """The one-step change form of privacy settings (no design: the page's own words, and
+    the policy's in the language chosen by ``consent.copy``)."""
+    language = dialog_language(policy=policy, variant=None, requested=requested_language)
     return decision_form_issue(
-        user=user, policy=policy, surface=Surface.SETTINGS, variant=None, served_id=uuid.uuid4()
+        user=user,
+        policy=policy,
+        surface=Surface.SETTINGS,
+        variant=None,
+        served_id=uuid.uuid4(),
+        language=language.shown,
+        requested_language=language.requested,
     )
 
 
-def shown_copy_store(rendered: str) -> str:
-    """Keep the dialog as shown, once per distinct dialog; returns its digest.
+def shown_copy_store(
+    rendered: str, *, language: str | None = None, copy_digest: str | None = None
+) -> str:
+    """Keep the dialog as shown, once per distinct dialog, with the language of its consent
+    copy and that copy's digest; returns its digest.
 
     One ``INSERT … ON CONFLICT DO NOTHING`` for a dialog this process has not stored yet,
     nothing at all for one it has.
@@ -58,7 +79,15 @@ def shown_copy_store(rendered: str) -> str:
     known = known_digests.get()
     if digest not in known:
         ShownCopy.objects.bulk_create(
-            [ShownCopy(digest=digest, html=html, created_at=timezone.now())],
+            [
+                ShownCopy(
+                    digest=digest,
+                    html=html,
+                    created_at=timezone.now(),
+                    language=language,
+                    copy_digest=copy_digest,
+                )
+            ],
             ignore_conflicts=True,
         )
         # Remembered once committed: a rolled-back insert must be tried again.
@@ -73,13 +102,20 @@ def served_notice_record(
     variant: ModalVariant | None,
     arm,
     rendered: str,
-    language: str,
+    language: str | None = None,
 ) -> ServedNotice:
     """Keep one rendering of a consent surface: what it showed, to whom, when, in which
-    language. One insert per rendering (plus the shown copy's, the first time)."""
+    language. One insert per rendering (plus the shown copy's, the first time).
+
+    The language kept is the one the consent copy was shown in, as the form carries it
+    (``language`` only for forms issued without one), and the one asked for.
+    """
     if form.served_id is None:
         raise ValueError("the form was issued without a serving id (decision_screen_serve)")
-    digest = shown_copy_store(rendered)
+    shown_language = form.language or language or ""
+    digest = shown_copy_store(
+        rendered, language=shown_language or None, copy_digest=form.copy_digest
+    )
     return ServedNotice.objects.create(
         id=form.served_id,
         user_id=form.user_id,
@@ -87,7 +123,9 @@ def served_notice_record(
         policy=policy,
         variant=variant,
         arm=arm,
-        language=(language or "")[:35],
+        language=shown_language[:35],
+        requested_language=form.requested_language,
+        copy_digest=form.copy_digest,
         served_at=form.shown_at,
         shown_copy_id=digest,
     )

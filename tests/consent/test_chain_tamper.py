@@ -49,6 +49,9 @@ def chain(policy):
             user_agent="Mozilla/5.0 (X11; Linux x86_64)",
             locale="de-DE",
             jurisdiction="DE",
+            language="de",
+            requested_language="de",
+            copy_digest="c" * 64,
         )
         record.save(force_insert=True)
         records.append(record)
@@ -93,6 +96,9 @@ TAMPERED = {
     "user_agent": lambda r: "curl/8.0",
     "locale": lambda r: "en-US",
     "jurisdiction": lambda r: "US",
+    "language": lambda r: "en",
+    "requested_language": lambda r: "fr",
+    "copy_digest": lambda r: "d" * 64,
 }
 
 

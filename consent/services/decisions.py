@@ -355,20 +355,6 @@ def consent_decision_record(
     record_log_append(record, previous_hash=basis.previous.record_hash if basis.previous else None)
     _state_write(user=user, policy=policy, record=record, basis=basis)
     _after_decision(user=user, policy=policy, record=record, basis=basis)
-    # The outbox row for downstream systems (webhooks), in this same transaction.
-    event_record(
-        type=EventType.CONSENT_DECIDED,
-        user_id=user.pk,
-        record_id=record.pk,
-        occurred_at=now,
-        data={
-            "choice": record.choice,
-            "previous_choice": basis.current_choice(policy),
-            "policy_version": policy.version,
-            "surface": record.surface,
-            "decided_at": now.isoformat(),
-        },
-    )
     return Decision(record=record, replayed=False, current_choice=record.choice)
 
 

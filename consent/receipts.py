@@ -224,7 +224,10 @@ def consent_type(record: ConsentRecord) -> str:
 
 
 def notice_language(record: ConsentRecord) -> str:
-    """The language the screen was shown in; older records know only the request's locale."""
+    """The language the consent copy was shown in (consent.copy); older records know the
+    serving's language, or only the request's locale."""
+    if record.language:
+        return record.language
     if record.served_notice_id is not None:
         return record.served_notice.language
     return record.locale or settings.LANGUAGE_CODE

@@ -6,8 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
@@ -203,7 +205,9 @@ def _own_record(request: HttpRequest, record_id) -> ConsentRecord:
 @require_GET
 def receipt(request: HttpRequest, record_id) -> HttpResponse:
     record = _own_record(request, record_id)
-    return render(request, "consent/receipt.html", receipt_page_context(record))
+    # In the language the person decided in, whatever the page's language is now.
+    with translation.override(record.language or get_language()):
+        return render(request, "consent/receipt.html", receipt_page_context(record))
 
 
 # What a stored dialog may do when read again: show itself, with the site's styles, and

@@ -9,7 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.landing import staff_only_q
 from webhooks.models import EventType
@@ -95,6 +95,12 @@ def _absolute(path: str) -> str:
 def reminder_email(*, user, deadline: datetime, now: datetime) -> EmailMultiAlternatives:
     """The reminder: the deadline in the person's zone, the time really left, and links
     straight to the decision screen and to privacy settings (``templates/emails/consent``)."""
+    # In the person's own language (their saved one, else the site's): a task has no request.
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        return _reminder_email(user=user, deadline=deadline, now=now)
+
+
+def _reminder_email(*, user, deadline: datetime, now: datetime) -> EmailMultiAlternatives:
     context = {
         "product_name": settings.PRODUCT_NAME,
         "deadline": deadline_text(deadline, user=user),

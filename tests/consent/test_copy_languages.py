@@ -141,3 +141,14 @@ def test_the_lint_blocks_reviewing_a_translation_that_drops_the_withdrawal_state
 
     assert "No statement that consent can be withdrawn" in refused.value.messages[0]
     assert not ModalVariantTranslation.objects.exists()
+
+
+def test_a_receipt_names_the_language_shown_not_the_one_asked_for(
+    client, new_user, policy, use_variant
+):
+    use_variant("two_buttons")  # no reviewed Spanish translation: shown in English
+    _, record = _decide(client, new_user, "es")
+
+    receipt = client.get(reverse("consent:receipt_json", args=[record.pk])).json()
+
+    assert receipt["notice"]["language"] == "en"

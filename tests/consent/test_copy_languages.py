@@ -2,8 +2,11 @@
 in English with a note; the record proves the words (language and that copy's digest);
 translations lock once used; the lint blocks reviewing a failing translation."""
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 
 from consent import errors
@@ -12,6 +15,7 @@ from consent.models import (
     ConsentRecord,
     ModalVariant,
     ModalVariantTranslation,
+    Policy,
     PolicyTranslation,
     ServedNotice,
 )
@@ -152,3 +156,19 @@ def test_a_receipt_names_the_language_shown_not_the_one_asked_for(
     receipt = client.get(reverse("consent:receipt_json", args=[record.pk])).json()
 
     assert receipt["notice"]["language"] == "en"
+
+
+def test_the_demo_speaks_five_languages_and_shows_one_french_fallback():
+    call_command("seed_demo", stdout=io.StringIO())
+    policy = Policy.objects.get(version="2026-09")
+    designs = {design.key: design for design in ModalVariant.objects.all()}
+
+    shown = {
+        (key, language): dialog_language(policy=policy, variant=designs[key], requested=language)
+        for key in ("two_buttons", "accept_toggle_on", "accept_toggle_off")
+        for language in ("de", "fr", "es", "ja")
+    }
+
+    fallbacks = {pair for pair, language in shown.items() if language.fallback}
+    assert fallbacks == {("accept_toggle_off", "fr")}
+    assert design_in(designs["two_buttons"], "ja").accept_label == "許可する"

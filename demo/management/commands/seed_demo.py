@@ -11,11 +11,19 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from consent.models import Choice, Policy, Surface
+from consent.models import (
+    Choice,
+    ModalVariant,
+    ModalVariantTranslation,
+    Policy,
+    PolicyTranslation,
+    Surface,
+)
 from consent.selectors import default_variant
-from consent.services import consent_record_create
+from consent.services import consent_record_create, translation_save
 from conversations.models import Conversation, Message, Role
 from conversations.services import conversation_retention_recompute_for_user, message_post
+from demo.copy_translations import POLICY, design_translations
 from experiments.demo import seed_experiment_demo
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -82,6 +90,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         now = timezone.now()
         policy = self._policy(now)
+        self._translations(policy)
         self._admin(now)
         for email, _, joined_days_ago, choice in PEOPLE:
             self._person(email, joined_days_ago, choice, policy=policy, now=now)
@@ -101,6 +110,27 @@ class Command(BaseCommand):
             },
         )
         return policy
+
+    def _translations(self, policy: Policy) -> None:
+        """German, French, Spanish and Japanese copy, reviewed (each through the lint) but for
+        one French draft left unreviewed to show the fallback; existing rows are kept."""
+        for language, text in POLICY.items():
+            if not PolicyTranslation.objects.filter(policy=policy, language=language).exists():
+                translation_save(
+                    PolicyTranslation(policy=policy, language=language, reviewed=True, **text),
+                    reviewer=None,
+                )
+        designs = {design.key: design for design in ModalVariant.objects.all()}
+        for key, language, copy, reviewed in design_translations():
+            design = designs.get(key)
+            if design is None or design.translations.filter(language=language).exists():
+                continue
+            translation_save(
+                ModalVariantTranslation(
+                    variant=design, language=language, reviewed=reviewed, **copy
+                ),
+                reviewer=None,
+            )
 
     def _admin(self, now) -> None:
         User = get_user_model()

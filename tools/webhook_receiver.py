@@ -110,10 +110,18 @@ def handler_for(webhook: Webhook, inbox: Inbox):
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A sender that hangs up (a worker killed mid-request) is routine, not a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def serve(*, secret: str, host: str, port: int, log_path: Path | None, quiet: bool) -> None:
     inbox = Inbox(log_path, quiet=quiet)
-    server = ThreadingHTTPServer((host, port), handler_for(Webhook(secret), inbox))
-    server.daemon_threads = True
+    server = Server((host, port), handler_for(Webhook(secret), inbox))
     print(
         f"listening on http://{host}:{server.server_port}/ ({len(inbox.seen)} ids already handled)",
         flush=True,

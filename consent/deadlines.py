@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, tzinfo
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 
 def user_zone(user) -> tuple[tzinfo, bool]:
@@ -34,7 +35,9 @@ class DeadlineText:
 
     at: datetime  # in the person's zone
     date: str  # "4 December 2026", with the zone when it is the site's: "(UTC)"
-    date_time: str  # "4 December 2026, 17:00 UTC"
+    date_time: (
+        str  # "4 December 2026, 17:00 UTC"; each language's own order ("2026年12月4日17:00 JST")
+    )
 
 
 def active_zone() -> tuple[tzinfo, bool]:
@@ -49,11 +52,12 @@ def deadline_text(deadline: datetime, *, user=None) -> DeadlineText:
     request renders in (``active_zone``)."""
     zone, named = user_zone(user) if user is not None else active_zone()
     local = timezone.localtime(deadline, zone)
-    date = date_format(local, "j F Y")
+    # The active language's formats (config/formats for English, Django's for the rest).
+    date = date_format(local, "DATE_FORMAT")
     return DeadlineText(
         at=local,
         date=f"{date} ({local.tzname()})" if named else date,
-        date_time=f"{date}, {date_format(local, 'H:i')} {local.tzname()}",
+        date_time=f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}",
     )
 
 
@@ -65,19 +69,19 @@ def time_left(deadline: datetime, *, now: datetime, user) -> str:
     """
     left = deadline - now
     if left <= timedelta(0):
-        return "now"
+        return gettext("now")
     if left < timedelta(hours=1):
-        return "in less than an hour"
+        return gettext("in less than an hour")
     zone, _ = user_zone(user)
     days_apart = (
         timezone.localtime(deadline, zone).date() - timezone.localtime(now, zone).date()
     ).days
     if days_apart == 0:
-        return "today"
+        return gettext("today")
     if days_apart == 1:
-        return "tomorrow"
+        return gettext("tomorrow")
     days = left.days
-    return f"in {days} day{'s' if days != 1 else ''}"
+    return ngettext("in %(count)d day", "in %(count)d days", days) % {"count": days}
 
 
 def next_ask_text(hidden_until: datetime, *, user) -> str:

@@ -13,19 +13,20 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 
 class Choice(models.TextChoices):
-    OPT_IN = "opt_in", "Opted in"
-    OPT_OUT = "opt_out", "Opted out"
+    OPT_IN = "opt_in", _("Opted in")
+    OPT_OUT = "opt_out", _("Opted out")
 
 
 class Surface(models.TextChoices):
-    FIRST_LOGIN = "first_login", "First-login screen"
-    EXISTING_NOTICE = "existing_notice", "Existing-user notice"
-    DEADLINE_GATE = "deadline_gate", "Deadline gate"
-    SETTINGS = "settings", "Privacy settings"
-    API = "api", "API"
+    FIRST_LOGIN = "first_login", _("First-login screen")
+    EXISTING_NOTICE = "existing_notice", _("Existing-user notice")
+    DEADLINE_GATE = "deadline_gate", _("Deadline gate")
+    SETTINGS = "settings", _("Privacy settings")
+    API = "api", _("API")
 
 
 class JurisdictionGroup(models.TextChoices):

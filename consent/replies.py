@@ -4,30 +4,31 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from .deadlines import deadline_text
 from .models import Choice
 
-SAVED_OPT_IN = (
+SAVED_OPT_IN = _(
     "Saved: new and reopened chats may be used to improve the model. "
     "You can turn this off any time in Privacy settings."
 )
-SAVED_OPT_OUT = (
+SAVED_OPT_OUT = _(
     "Saved: your chats will not be used for training. "
     "You can change this any time in Privacy settings."
 )
 # A replayed form (a retry, a back button, a second tab) records nothing: the answer says
 # what is true now, not what the old form asked for.
-ALREADY_RECORDED = "This answer was already recorded on {date}; your current choice is {choice}."
+ALREADY_RECORDED = _("This answer was already recorded on {date}; your current choice is {choice}.")
 CURRENT_CHOICE = {
-    Choice.OPT_IN: "opted in (new and reopened chats may be used to improve the model)",
-    Choice.OPT_OUT: "opted out (your chats are not used for training)",
-    None: "not decided yet",
+    Choice.OPT_IN: _("opted in (new and reopened chats may be used to improve the model)"),
+    Choice.OPT_OUT: _("opted out (your chats are not used for training)"),
+    None: _("not decided yet"),
 }
 
 
 # "Not now" (the button or Esc): when the notice comes back, and the deadline again.
-DEFERRED = (
+DEFERRED = _(
     "OK, we'll ask again when you come back after {next_ask}. Decide by {deadline}: after "
     "that you'll need to answer before you can keep chatting. You can decide any time in "
     "Privacy settings."
@@ -47,5 +48,6 @@ def saved(choice: str) -> str:
 
 def already_recorded(*, recorded_at: datetime, current_choice: str | None) -> str:
     """The answer to a replayed form, in the person's time zone."""
-    when = date_format(timezone.localtime(recorded_at), "j F Y, H:i T")
+    local = timezone.localtime(recorded_at)
+    when = f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
     return ALREADY_RECORDED.format(date=when, choice=CURRENT_CHOICE[current_choice])

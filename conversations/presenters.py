@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from consent.models import Choice, Policy
 from consent.wording import duration_words
@@ -22,13 +23,15 @@ from consent.wording import duration_words
 from .models import Conversation
 from .rules import retention_periods
 
-COVERED = "May be used to improve the model"
-NOT_COVERED = "Not used for training"
-TEMPORARY = "Temporary chat: never used for training, deleted {period} after its last message"
-DUE_FOR_DELETION = "Due for deletion"
-KEPT_UNTIL = "Kept until {date}"
-REPLY_COVERS = "Replying will let this chat be used to improve the model, and keep it for {period}."
-TEMPORARY_EXPLAINED = (
+COVERED = _("May be used to improve the model")
+NOT_COVERED = _("Not used for training")
+TEMPORARY = _("Temporary chat: never used for training, deleted {period} after its last message")
+DUE_FOR_DELETION = _("Due for deletion")
+KEPT_UNTIL = _("Kept until {date}")
+REPLY_COVERS = _(
+    "Replying will let this chat be used to improve the model, and keep it for {period}."
+)
+TEMPORARY_EXPLAINED = _(
     "Never used to improve the model, whatever your choice; deleted {period} after your "
     "last message."
 )
@@ -105,7 +108,7 @@ class StatusWriter:
             kept_until, kept = None, DUE_FOR_DELETION
         else:
             kept_until = timezone.localtime(conversation.retain_until, self.zone)
-            date = date_format(kept_until, "j F Y")
+            date = date_format(kept_until, "DATE_FORMAT")
             if self.zone_named:
                 date = f"{date} ({kept_until.tzname()})"
             kept = KEPT_UNTIL.format(date=date)

@@ -420,7 +420,7 @@ def test_a_settings_form_posted_to_the_decision_screen_while_gated_records_nothi
         )
 
     assert response.status_code == 409
-    assert errors.DECIDE_ON_DECISION_SCREEN in response.content.decode().replace("&quot;", '"')
+    assert str(errors.DECIDE_ON_DECISION_SCREEN) in response.content.decode().replace("&quot;", '"')
     assert not ConsentRecord.objects.exists()
 
 

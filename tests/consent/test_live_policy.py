@@ -56,7 +56,7 @@ def test_a_form_rendered_before_another_process_published_a_policy_records_nothi
     response = client.post(reverse("consent:decide"), {"form_token": token, "decision": "opt_in"})
 
     assert response.status_code == 409
-    assert errors.POLICY_SUPERSEDED in response.content.decode()
+    assert str(errors.POLICY_SUPERSEDED) in response.content.decode()
     assert not ConsentRecord.objects.exists()
     # The answer is the new policy's form, to read and decide on.
     assert rendered_policy_version(response) == newer.version
@@ -97,7 +97,7 @@ def test_an_htmx_submit_of_a_superseded_form_swaps_in_the_new_form(
     assert response.status_code == 409
     assert response.headers["HX-Reswap"] == "outerHTML"
     assert rendered_policy_version(response) == newer.version
-    assert errors.POLICY_SUPERSEDED in response.content.decode()
+    assert str(errors.POLICY_SUPERSEDED) in response.content.decode()
     assert not ConsentRecord.objects.exists()
 
 
@@ -112,7 +112,7 @@ def test_a_not_now_rendered_before_another_process_published_a_policy_is_refused
     response = client.post(reverse("consent:defer"), {"form_token": token})
 
     assert response.status_code == 409
-    assert errors.POLICY_SUPERSEDED in response.content.decode()
+    assert str(errors.POLICY_SUPERSEDED) in response.content.decode()
     assert rendered_policy_version(response) == newer.version
     assert not NoticeDeferral.objects.exists()
 
@@ -131,7 +131,7 @@ def test_a_settings_change_rendered_before_another_process_published_a_policy_is
     )
 
     assert response.status_code == 409
-    assert errors.POLICY_SUPERSEDED in response.content.decode()
+    assert str(errors.POLICY_SUPERSEDED) in response.content.decode()
     assert ConsentRecord.objects.count() == 1
 
 
@@ -211,5 +211,5 @@ def test_a_policy_published_while_a_decision_waits_for_the_users_lock_is_the_one
 
     assert not failures
     assert answers[0].status_code == 409
-    assert errors.POLICY_SUPERSEDED in answers[0].content.decode()
+    assert str(errors.POLICY_SUPERSEDED) in answers[0].content.decode()
     assert not ConsentRecord.objects.exists()

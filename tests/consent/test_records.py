@@ -142,7 +142,7 @@ def test_replayed_form_with_another_answer_is_refused(client, new_user, use_vari
     response = client.post(reverse("consent:decide"), {"form_token": token, "decision": "opt_out"})
 
     assert response.status_code == 409
-    assert errors.FORM_ALREADY_USED in response.content.decode()
+    assert str(errors.FORM_ALREADY_USED) in response.content.decode()
     assert ConsentRecord.objects.get().choice == "opt_in"
 
 
@@ -192,7 +192,7 @@ def test_tampered_form_token_is_refused(client, new_user, use_variant):
     )
 
     assert response.status_code == 400
-    assert errors.FORM_TAMPERED in response.content.decode()
+    assert str(errors.FORM_TAMPERED) in response.content.decode()
     assert not ConsentRecord.objects.exists()
 
 
@@ -219,7 +219,7 @@ def test_form_issued_for_a_variant_not_offered_is_refused(client, new_user, use_
     response = client.post(reverse("consent:decide"), {"form_token": forged, "decision": "opt_in"})
 
     assert response.status_code == 400
-    assert errors.VARIANT_NOT_OFFERED in response.content.decode()
+    assert str(errors.VARIANT_NOT_OFFERED) in response.content.decode()
     assert not ConsentRecord.objects.exists()
 
 
@@ -249,7 +249,7 @@ def test_decision_for_a_superseded_policy_is_refused(client, new_user, use_varia
     response = client.post(reverse("consent:decide"), {"form_token": token, "decision": "opt_in"})
 
     assert response.status_code == 409
-    assert errors.POLICY_SUPERSEDED in response.content.decode()
+    assert str(errors.POLICY_SUPERSEDED) in response.content.decode()
     assert not ConsentRecord.objects.exists()
 
 
@@ -357,7 +357,7 @@ def test_a_form_rendered_before_the_wording_changed_is_refused(client, new_user,
     response = client.post(reverse("consent:decide"), {"form_token": token, "decision": "opt_in"})
 
     assert response.status_code == 409
-    assert errors.DESIGN_CHANGED in response.content.decode()
+    assert str(errors.DESIGN_CHANGED) in response.content.decode()
     assert not ConsentRecord.objects.exists()
     decide(client, "opt_in")  # a freshly rendered form records the new wording
     assert ConsentRecord.objects.get().shown["headline"] == "Reworded while the form was open"

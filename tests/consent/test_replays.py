@@ -39,7 +39,7 @@ def test_replaying_an_old_opt_in_after_opting_out_says_the_current_choice_is_opt
     assert last_message(replay) == replies.already_recorded(
         recorded_at=first.decided_at, current_choice=Choice.OPT_OUT
     )
-    assert replies.CURRENT_CHOICE[Choice.OPT_OUT] in last_message(replay)
+    assert str(replies.CURRENT_CHOICE[Choice.OPT_OUT]) in last_message(replay)
 
 
 def test_a_double_submit_says_the_answer_was_already_recorded(client, new_user, use_variant):

@@ -289,7 +289,7 @@ def test_a_form_naming_another_persons_serving_is_refused(
     )
 
     assert response.status_code == 403
-    assert errors.FORM_OTHER_USER.encode() in response.content
+    assert str(errors.FORM_OTHER_USER).encode() in response.content
     assert not ConsentRecord.objects.exists()
 
 

@@ -168,7 +168,7 @@ def test_a_failed_post_shows_the_error_and_offers_to_ask_again(settings, client_
 
     assert response.redirect_chain[-1] == (conversation.get_absolute_url(), 303)
     page = response.content.decode()
-    assert errors.REPLY_FAILED in page
+    assert str(errors.REPLY_FAILED) in page
     assert "are you there?" in page
     assert reverse("conversations:reply", kwargs={"conversation_id": conversation.pk}) in page
 

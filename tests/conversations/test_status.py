@@ -69,7 +69,7 @@ def test_covered_chat_says_it_may_be_used_and_is_kept_five_years(user, decide, s
     client = signed_in()
 
     for html in (page(client, LIST_URL), page(client, thread_url(conversation))):
-        assert COVERED in html
+        assert str(COVERED) in html
         assert "Kept until 30 November 2031" in html
         assert HINT not in html
 
@@ -80,7 +80,7 @@ def test_opted_out_chat_says_not_used_and_kept_thirty_days(user, decide, signed_
     client = signed_in()
 
     for html in (page(client, LIST_URL), page(client, thread_url(conversation))):
-        assert NOT_COVERED in html
+        assert str(NOT_COVERED) in html
         assert "Kept until 31 December 2026" in html
         assert HINT not in html  # opted out: replying changes nothing
 
@@ -94,7 +94,7 @@ def test_temporary_chat_says_so_in_list_and_thread(user, decide, signed_in):
         assert TEMPORARY_LINE in html
         assert "Kept until 31 December 2026" in html
         assert '<span class="badge badge--accent">Temporary</span>' in html
-        assert COVERED not in html
+        assert str(COVERED) not in html
         assert HINT not in html  # opted in, but a temporary chat is never covered
 
 
@@ -105,7 +105,7 @@ def test_a_past_kept_until_date_is_never_shown_as_a_promise(user, decide, signed
     client = signed_in()
 
     for html in (page(client, LIST_URL), page(client, thread_url(conversation))):
-        assert DUE_FOR_DELETION in html
+        assert str(DUE_FOR_DELETION) in html
         assert "Kept until" not in html
         assert "31 December 2026" not in html
 
@@ -155,8 +155,8 @@ def test_a_chat_from_an_earlier_opt_in_run_is_not_covered(user, decide, signed_i
 
     html = page(client, thread_url(conversation))
 
-    assert NOT_COVERED in html
-    assert COVERED not in html
+    assert str(NOT_COVERED) in html
+    assert str(COVERED) not in html
 
 
 # --- Replying brings an old chat under the opt-in, said beforehand -------------------------------
@@ -175,7 +175,7 @@ def old_chat(user, decide, clock):
 def test_composer_says_replying_brings_an_old_chat_under_the_choice(old_chat, signed_in):
     html = page(signed_in(), thread_url(old_chat))
 
-    assert NOT_COVERED in html
+    assert str(NOT_COVERED) in html
     assert f'<div class="field__help" id="id_text_helptext">{HINT}</div>' in html
     assert 'aria-describedby="id_text_helptext"' in html  # read out with the message box
 
@@ -191,7 +191,7 @@ def test_htmx_reply_swaps_the_status_line_and_drops_the_hint(old_chat, signed_in
     assert response.status_code == 200
     status_line = html[html.index('id="conversation-status"') :]
     assert 'hx-swap-oob="true"' in status_line.split(">", 1)[0]
-    assert COVERED in status_line
+    assert str(COVERED) in status_line
     assert "Kept until" in status_line
     assert HINT not in html  # the fresh composer no longer promises what just happened
 
@@ -205,7 +205,7 @@ def test_reply_without_javascript_shows_the_chat_covered(old_chat, signed_in):
 
     html = page(client, thread_url(old_chat))
 
-    assert COVERED in html
+    assert str(COVERED) in html
     assert HINT not in html
 
 

@@ -195,7 +195,7 @@ def test_hold_admin_refuses_two_targets(admin_client, conversation):
     )
 
     assert response.status_code == 200
-    assert errors.HOLD_TARGET_REQUIRED in response.content.decode()
+    assert str(errors.HOLD_TARGET_REQUIRED) in response.content.decode()
     assert not Hold.objects.exists()
 
 

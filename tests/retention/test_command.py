@@ -59,7 +59,7 @@ def test_command_says_why_it_did_nothing_when_another_run_holds_the_lock():
 
     retention_purge_run(progress=lambda run: outputs.append(purge_expired()))
 
-    assert errors.SKIPPED_LOCKED in outputs[0]
+    assert str(errors.SKIPPED_LOCKED) in outputs[0]
     assert RetentionRun.objects.filter(status=RunStatus.SKIPPED_LOCKED).count() == 1
 
 
@@ -77,5 +77,5 @@ def test_command_reports_a_failed_run(monkeypatch):
     with pytest.raises(CommandError) as failed:
         purge_expired()
 
-    assert errors.PURGE_FAILED in str(failed.value)
+    assert str(errors.PURGE_FAILED) in str(failed.value)
     assert RetentionRun.objects.get().status == RunStatus.FAILED

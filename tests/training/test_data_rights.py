@@ -234,7 +234,7 @@ def test_wrong_password_deletes_nothing_and_says_what_to_do(client_logged_in, me
     response = client_logged_in.post(DELETE_URL, {"password": "not my password"})
 
     assert response.status_code == 200
-    assert errors.WRONG_PASSWORD in response.content.decode()
+    assert str(errors.WRONG_PASSWORD) in response.content.decode()
     assert Conversation.objects.filter(pk=my_chat.pk).exists()
     me.refresh_from_db()
     assert me.is_active and me.pseudonymised_at is None

@@ -18,6 +18,7 @@ from consent.models import Choice, ConsentRecord, Policy, Surface
 from consent.services import consent_record_create
 from conversations.services import conversation_start
 from experiments.models import Experiment
+from tests.admin_inlines import NO_TRANSLATIONS
 from tests.consent.factories import PolicyFactory
 from tests.factories import UserFactory
 from training.models import TrainingUse
@@ -31,6 +32,7 @@ LATER_ROLE_MIGRATIONS = [
     importlib.import_module("accounts.migrations.0003_privacy_officer_flags_safety"),
     importlib.import_module("accounts.migrations.0005_privacy_officer_views_evidence"),
     importlib.import_module("accounts.migrations.0006_privacy_officer_exports_evidence"),
+    importlib.import_module("accounts.migrations.0008_privacy_officer_translates_consent_copy"),
     importlib.import_module("webhooks.migrations.0003_privacy_officer_permissions"),
 ]
 
@@ -292,6 +294,7 @@ def test_privacy_officer_publishes_a_policy_version(client, db):
             "opt_in_retention": "1825",
             "opt_out_retention": "30",
             "change_kind": "material",
+            **NO_TRANSLATIONS,
         },
     )
 

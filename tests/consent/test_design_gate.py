@@ -18,6 +18,7 @@ from consent.models import DesignDefault, JurisdictionGroup, ModalVariant
 from consent.services import variant_make_default
 from experiments.models import Exposure
 from experiments.services import experiment_launch, experiment_pause
+from tests.admin_inlines import NO_TRANSLATIONS
 from tests.experiments.factories import ArmFactory, ExperimentFactory
 from tests.factories import UserFactory
 
@@ -158,7 +159,7 @@ def test_an_experiment_with_a_failing_design_cannot_be_resumed_for_an_eu_audienc
 def change_form_data(variant: ModalVariant, **changes) -> dict:
     data = {k: v for k, v in model_to_dict(variant).items() if k not in ("id", "surfaces")}
     data = {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
-    return {**data, **changes}
+    return {**data, **NO_TRANSLATIONS, **changes}
 
 
 def test_admin_refuses_copy_that_would_make_the_eu_default_fail(admin_client):

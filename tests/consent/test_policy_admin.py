@@ -13,6 +13,7 @@ from consent.services.policies import (
     EDITORIAL_RETENTION,
     FIRST_VERSION_MATERIAL,
 )
+from tests.admin_inlines import NO_TRANSLATIONS
 
 from .factories import PolicyFactory
 
@@ -34,6 +35,7 @@ def version_form(*, version="2026-09a", kind="editorial", opt_in="1825", opt_out
         "opt_in_retention": opt_in,
         "opt_out_retention": opt_out,
         "change_kind": kind,
+        **NO_TRANSLATIONS,
     }
 
 

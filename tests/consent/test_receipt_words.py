@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from consent.models import Policy
 from consent.wording import duration_words
+from tests.admin_inlines import NO_TRANSLATIONS
 from tests.security.test_production_settings import PRODUCTION_ENV
 
 from .conftest import form_token
@@ -93,6 +94,7 @@ def test_admin_edits_retention_in_days_and_lists_it_in_words(admin_client, polic
         "opt_in_retention": "730",
         "opt_out_retention": "14",
         "change_kind": "material",
+        **NO_TRANSLATIONS,
     }
     response = admin_client.post(url, data)
 
@@ -121,6 +123,7 @@ def test_admin_refuses_a_retention_that_is_not_a_positive_whole_number_of_days(
         "opt_in_retention": days,
         "opt_out_retention": "30",
         "change_kind": "material",
+        **NO_TRANSLATIONS,
     }
 
     response = admin_client.post(url, data)

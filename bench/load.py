@@ -336,16 +336,21 @@ def measure_log_append(
         )
         pool_size = int(calibration * seconds * 1.5) + 500
     print(f"  {pool_size} undecided users with sessions and forms per side and round", flush=True)
-    off_base = f"http://127.0.0.1:{PORT + 1}"
-    env = {"DATABASE_URL": url, "BENCH_GATE": "on", "BENCH_EVIDENCE_LOG": "off"}
+    # Both decision sides on gunicorns of their own, started together (the main server has
+    # served the other pairs: a long-running server against a fresh one is not a fair pair).
+    bases = {"log on": f"http://127.0.0.1:{PORT + 2}", "log off": f"http://127.0.0.1:{PORT + 1}"}
+    env = {"DATABASE_URL": url, "BENCH_GATE": "on"}
     results = {"log on": [], "log off": [], "insert": []}
     submitted = []
-    with Server(port=PORT + 1, env=env, workers=workers):
+    with (
+        Server(port=PORT + 1, env={**env, "BENCH_EVIDENCE_LOG": "off"}, workers=workers),
+        Server(port=PORT + 2, env={**env, "BENCH_EVIDENCE_LOG": "on"}, workers=workers),
+    ):
         warm = Pool("log-warm", 300)
-        for base in (BASE, off_base):
+        for base in bases.values():
             warm.post(
                 "/bench/insert/",
-                seconds=1,
+                seconds=2,
                 connections=connections,
                 body_override="note=w",
                 base=base,
@@ -363,9 +368,11 @@ def measure_log_append(
                     )
                 else:
                     pool = Pool(f"log{round_number}-{side.split()[1]}", pool_size)
-                    base = BASE if side == "log on" else off_base
                     rps, sent = pool.post(
-                        "/consent/decide/", seconds=seconds, connections=connections, base=base
+                        "/consent/decide/",
+                        seconds=seconds,
+                        connections=connections,
+                        base=bases[side],
                     )
                     submitted.append((pool, sent))
                 results[side].append(rps)

@@ -611,6 +611,7 @@ def test_every_state_changing_view_in_the_url_conf_is_fuzzed():
         "accounts:password_reset_complete",
         "consent:receipt",
         "consent:receipt_json",
+        "consent:receipt_shown",
         "consent:policy_current",
         "consent:policy",
         "consent:privacy_settings",

@@ -98,7 +98,7 @@ def test_privacy_settings_show_the_choice_where_it_was_made_and_the_history(clie
 
     page = response.content.decode()
     assert "<strong>On</strong>" in page
-    assert "existing-user notice" in page
+    assert "Existing-user notice" in page
     assert reverse("consent:receipt", args=[decided.pk]) in page
     assert "Turn off training use" in page
 

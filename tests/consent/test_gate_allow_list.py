@@ -57,6 +57,9 @@ EXPECTED_ALLOW_LIST = {
     "experiments:list",
     "experiments:dashboard",
     "experiments:results_csv",
+    # The design an arm showed, read beside its results: the same analysts' tool and
+    # permission (experiments.view_results) as the three results pages above.
+    "experiments:design_preview",
     "bench_minimal",
     "bench_insert",
 }

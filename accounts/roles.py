@@ -39,6 +39,8 @@ ROLES: dict[str, frozenset[str]] = {
             "consent.add_modalvariant",
             "consent.change_modalvariant",
             "consent.view_modalvariant",
+            # Who made which design the default where, and when (set by the design list's actions).
+            "consent.view_designdefault",
             # Consent copy per language: translate, review (the lint gate) and retire unused ones.
             "consent.add_modalvarianttranslation",
             "consent.change_modalvarianttranslation",
@@ -74,6 +76,8 @@ ROLES: dict[str, frozenset[str]] = {
             "training.view_trainingsnapshot",
             "training.export_trainingsnapshot",
             "training.view_traininguse",
+            # An export's progress, shard by shard (linked from the snapshot list).
+            "training.view_snapshotexport",
             # Webhooks: register and pause the systems told about consent changes, read the
             # outbox and every delivery, replay one event or a range.
             "webhooks.add_subscriber",
@@ -95,6 +99,8 @@ ROLES: dict[str, frozenset[str]] = {
             "experiments.view_experimentphase",
             "experiments.view_assignment",
             "experiments.view_exposure",
+            # Which design an experiment shipped, by whom and why (aggregates only).
+            "experiments.view_shipdecision",
             # The results dashboard and its CSV (experiments.views.RESULTS_PERMISSION).
             "experiments.view_results",
             # An arm names a design: the analyst reads the designs, the privacy officer edits them.

@@ -104,6 +104,8 @@ URL_MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "experiments:list":                         ("GET",  (302, 403, 403, 403, 403, 200, 403, 302)),
     "experiments:dashboard":                    ("GET",  (302, 403, 403, 403, 403, 200, 403, 302)),
     "experiments:results_csv":                  ("GET",  (302, 403, 403, 403, 403, 200, 403, 302)),
+    # Behind the same permission as the results pages; no arm with this id here: 404 for the analyst.
+    "experiments:design_preview":               ("GET",  (302, 403, 403, 403, 403, 404, 403, 302)),
     "api:openapi-json":                         ("GET",  (200, 200, 200, 403, 200, 200, 200, 200)),
     "api:openapi-view":                         ("GET",  (200, 200, 200, 403, 200, 200, 200, 200)),
     "api:api-root":                             ("GET",  (404, 404, 404, 403, 404, 404, 404, 404)),
@@ -111,6 +113,8 @@ URL_MATRIX: dict[str, tuple[str, tuple[int, ...]]] = {
     "api:conversation_training_eligibility":    ("GET",  (401, 401, 401, 403, 401, 401, 401, 200)),
     "api:receipt":                              ("GET",  (401, 401, 401, 403, 401, 401, 401, 200)),
     "api:policy_current":                       ("GET",  (401, 401, 401, 403, 401, 401, 401, 200)),
+    # No snapshot with this id in this world: the service's token gets through to the 404.
+    "api:snapshot_withdrawals":                 ("GET",  (401, 401, 401, 403, 401, 401, 401, 404)),
     "api_not_found":                            ("GET",  (404, 404, 404, 403, 404, 404, 404, 404)),
 }
 
@@ -131,6 +135,7 @@ ADMIN_MATRIX: dict[str, tuple[int, ...]] = {
     "django_celery_beat.solarschedule":                 (302, 302, 403, 403, 403, 200),
     "consent.policy":                                   (302, 302, 200, 403, 200, 200),
     "consent.modalvariant":                             (302, 302, 200, 200, 403, 200),
+    "consent.designdefault":                            (302, 302, 200, 403, 403, 200),
     "consent.consentrecord":                            (302, 302, 200, 403, 200, 200),
     "consent.userconsentstate":                         (302, 302, 200, 403, 200, 200),
     "consent.noticedeferral":                           (302, 302, 200, 403, 200, 200),
@@ -142,10 +147,12 @@ ADMIN_MATRIX: dict[str, tuple[int, ...]] = {
     "retention.purgelock":                              (302, 302, 403, 403, 403, 200),
     "training.trainingsnapshot":                        (302, 302, 200, 403, 403, 200),
     "training.traininguse":                             (302, 302, 200, 403, 403, 200),
+    "training.snapshotexport":                          (302, 302, 200, 403, 403, 200),
     "experiments.experiment":                           (302, 302, 403, 200, 403, 200),
     "experiments.experimentphase":                      (302, 302, 403, 200, 403, 200),
     "experiments.assignment":                           (302, 302, 403, 200, 403, 200),
     "experiments.exposure":                             (302, 302, 403, 200, 403, 200),
+    "experiments.shipdecision":                         (302, 302, 403, 200, 403, 200),
     "api.servicetoken":                                 (302, 302, 403, 403, 403, 200),
     "evidence.logentry":                                (302, 302, 200, 403, 403, 200),
     "evidence.signedtreehead":                          (302, 302, 200, 403, 403, 200),
@@ -247,6 +254,8 @@ def world(db):
         "user_id": people["owner"].pk,
         "rest": "nowhere",
         "tree_size": 1,
+        "snapshot_key": "no-such-snapshot",
+        "arm_id": 1,
         # Emailed links (sign-up, email change, password reset) with a token that is not valid.
         "token": "not-a-valid-token",
         "uidb64": "MQ",

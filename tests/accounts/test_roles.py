@@ -34,6 +34,7 @@ LATER_ROLE_MIGRATIONS = [
     importlib.import_module("accounts.migrations.0006_privacy_officer_exports_evidence"),
     importlib.import_module("accounts.migrations.0008_privacy_officer_translates_consent_copy"),
     importlib.import_module("webhooks.migrations.0003_privacy_officer_permissions"),
+    importlib.import_module("accounts.migrations.0009_roles_read_defaults_exports_ship_decisions"),
 ]
 
 

@@ -1,19 +1,20 @@
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 
 class MessageForm(forms.Form):
     """One message from the person: the first of a new conversation, or a reply."""
 
     text = forms.CharField(
-        label="Your message",
+        label=_("Your message"),
         required=True,
         strip=True,
         max_length=settings.CHAT_MESSAGE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={
-            "required": "Write a message before sending.",
-            "max_length": (
+            "required": _("Write a message before sending."),
+            "max_length": _(
                 "Messages can be at most %(limit_value)s characters; this one has "
                 "%(show_value)s. Shorten it or split it into two messages."
             ),
@@ -35,7 +36,7 @@ class NewConversationForm(MessageForm):
     """The first message, and whether the chat is temporary (DESIGN §4 rule 8)."""
 
     temporary = forms.BooleanField(
-        label="Temporary chat",
+        label=_("Temporary chat"),
         required=False,
         widget=forms.CheckboxInput(attrs={"role": "switch"}),
     )

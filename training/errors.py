@@ -1,5 +1,7 @@
 """Error messages of the training export and data-rights flows; tests import these constants."""
 
+from django.utils.translation import gettext_lazy as _
+
 NO_POLICY = (
     "No data policy is in effect, so no conversation may be exported for training. "
     "Publish a policy first."
@@ -25,7 +27,9 @@ INVALID_CURSOR = (
     "This cursor was not issued for this snapshot's withdrawals. Start again without "
     "'since', or pass the cursor exactly as the last page returned it."
 )
-WRONG_PASSWORD = "That password is not right. Enter your current password to delete your account."
+WRONG_PASSWORD = _(
+    "That password is not right. Enter your current password to delete your account."
+)
 
 
 class TrainingExportError(Exception):

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
 
 from . import errors
 
@@ -8,7 +9,7 @@ class AccountDeleteForm(forms.Form):
     """Password re-entry before the account goes: a left-open session is not enough."""
 
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )

@@ -39,6 +39,7 @@ from consent.models import Choice, ConsentRecord, ModalVariant, NoticeDeferral, 
 from consent.services import decision_form_issue
 from conversations.forms import MessageForm
 from conversations.models import Conversation, Message
+from conversations.services import conversation_awaiting_reply
 from tests.consent.factories import PolicyFactory
 from tests.factories import PASSWORD, ConversationFactory, MessageFactory, UserFactory
 
@@ -184,6 +185,11 @@ def _nothing(world, data):
     return {}
 
 
+def _reply_changes(world, data):
+    # The retry reads no field: any accepted POST answers the unanswered newest message.
+    return {"Message": 1} if conversation_awaiting_reply(world.own) is not None else {}
+
+
 def _delete_own_changes(world, data):
     return {"Conversation": -1, "Message": -2}
 
@@ -243,6 +249,18 @@ TARGETS = [
         "conversations:post (another user's)",
         lambda w: reverse("conversations:post", args=[w.others.pk]),
         lambda w: {"text": "Let me in"},
+        _nothing,
+    ),
+    Target(
+        "conversations:reply",
+        lambda w: reverse("conversations:reply", args=[w.own.pk]),
+        lambda w: {},
+        _reply_changes,
+    ),
+    Target(
+        "conversations:reply (another user's)",
+        lambda w: reverse("conversations:reply", args=[w.others.pk]),
+        lambda w: {},
         _nothing,
     ),
     Target(
@@ -316,6 +334,18 @@ TARGETS = [
         anonymous=True,
     ),
     Target("accounts:logout", lambda w: reverse("accounts:logout"), lambda w: {}, _nothing),
+    Target(
+        "accounts:language",
+        lambda w: reverse("accounts:language"),
+        lambda w: {"language": "de", "next": "/conversations/"},
+        _nothing,  # the person's row is updated in place: no row is added or removed
+    ),
+    Target(
+        "accounts:settings",
+        lambda w: reverse("accounts:settings"),
+        lambda w: {"language": "fr", "time_zone": "Europe/Paris"},
+        _nothing,  # the person's row is updated in place
+    ),
     Target(
         "accounts:password_change",
         lambda w: reverse("accounts:password_change"),
@@ -517,7 +547,12 @@ RAW_BODIES = st.one_of(
 )
 # Deleting one's own conversation and logging out need nothing from the body: any body
 # with a valid CSRF header is a valid submission there, so they are left out.
-RAW_TARGETS = [t for t in TARGETS if t.name not in ("conversations:delete", "accounts:logout")]
+# Views that read no field act on any accepted POST, so no raw body is "invalid" for them.
+RAW_TARGETS = [
+    t
+    for t in TARGETS
+    if t.name not in ("conversations:delete", "conversations:reply", "accounts:logout")
+]
 
 
 def _body_could_post_a_message(content_type: str, body: bytes) -> bool:
@@ -617,6 +652,12 @@ def test_every_state_changing_view_in_the_url_conf_is_fuzzed():
         "consent:privacy_settings",
         "conversations:list",
         "conversations:detail",
+        # GET-only (require_GET): public receipt-checking material, nothing to submit.
+        "evidence:verify_help",
+        "evidence:verifier_download",
+        "evidence:public_key",
+        "evidence:latest_head",
+        "evidence:signed_head",
     }
     fuzzed = {t.name.split(" ")[0] for t in TARGETS}
 

@@ -240,7 +240,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         "    if now >= material.decision_deadline:",
         "    if now > material.decision_deadline:",
         "5: no 'Not now' from the deadline instant on",
-        (*VERSIONS, "tests/consent/test_receipts_and_settings.py"),
+        (*GATE, *VERSIONS),
     ),
     Mutant(
         "defer-new-user-at-effective-at",
@@ -248,7 +248,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         "    if user.date_joined >= material.effective_at:",
         "    if user.date_joined > material.effective_at:",
         "5: a user who joined at effective_at may not defer",
-        (*VERSIONS, "tests/consent/test_receipts_and_settings.py"),
+        (*GATE, *VERSIONS),
     ),
     Mutant(
         "defer-past-deadline",
@@ -256,7 +256,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         "    hidden_until = min(",
         "    hidden_until = max(",
         "5: a 'Not now' never reaches past the deadline",
-        (*VERSIONS, "tests/consent/test_receipts_and_settings.py"),
+        (*GATE, *VERSIONS),
     ),
     Mutant(
         "defer-after-decision-form",
@@ -264,7 +264,7 @@ CATALOGUE: tuple[Mutant, ...] = (
         "    if ConsentRecord.objects.filter(form_key=form_key).exists():",
         "    if False:",
         "4: a form already answered cannot also be deferred",
-        (*VERSIONS, "tests/consent/test_receipts_and_settings.py", "tests/consent/test_replays.py"),
+        (*GATE, "tests/consent/test_replays.py", "tests/consent/test_receipts_and_settings.py"),
     ),
     # --- The verified tip (rule 7) -------------------------------------------------------
     Mutant(

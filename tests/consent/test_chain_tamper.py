@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from consent.chain import HASH_MISMATCH, PREVIOUS_MISSING
+from consent.chain import CHAIN_STARTS, HASH_MISMATCH, PREVIOUS_MISSING, chain_verify_user
 from consent.db import _statements
 from consent.models import ConsentRecord, ModalVariant, Surface
 from consent.services import consent_chains_verify, consent_record_build
@@ -126,3 +126,27 @@ def test_a_record_missing_from_a_chain_is_reported_at_the_record_after_it(chain)
     breaks = list(consent_chains_verify(user_ids=[first.user_id]))
 
     assert [(b.record_id, b.reason) for b in breaks] == [(str(last.pk), PREVIOUS_MISSING)]
+
+
+def test_a_second_start_spliced_into_a_chain_is_reported(chain, policy):
+    first = chain[0]
+    # A record that hashes correctly on its own but claims no previous record: a second
+    # history for the same person. The database refuses it (one start per user); an
+    # attacker who drops that index gets it in, so the verifier checks it too.
+    spliced = consent_record_build(
+        user_id=first.user_id,
+        policy=policy,
+        choice="opt_out",
+        surface=Surface.SETTINGS,
+        shown_at=policy.effective_at + timedelta(hours=9),
+        decided_at=policy.effective_at + timedelta(hours=9),
+        form_key="9" * 32,
+        previous=None,
+    )
+
+    breaks = chain_verify_user([*chain, spliced])
+
+    assert {(b.record_id, b.reason) for b in breaks} == {
+        (str(first.pk), CHAIN_STARTS.format(count=2)),
+        (str(spliced.pk), CHAIN_STARTS.format(count=2)),
+    }

@@ -215,6 +215,50 @@ def test_state_flip_is_refused_by_the_export(history, clock):
     assert not eligible_conversations(now=timezone.now()).filter(pk=conversation.pk).exists()
 
 
+def test_a_withdrawal_rewritten_as_an_opt_in_with_its_hash_recomputed_trains_nothing(
+    history, clock
+):
+    # Given Ada's withdrawal is rewritten as an opt-in, its record hash recomputed, and her
+    # state row flipped to match, but the state's tip hash left as the chain last wrote it
+    ada, first, withdrawal = history["ada"], history["first"], history["withdrawal"]
+    forged = ConsentRecord.objects.get(pk=withdrawal.pk)
+    forged.choice = Choice.OPT_IN
+    forged_hash = record_hash_compute(forged, first.record_hash)
+    with triggers_lifted(RECORDS):
+        ConsentRecord.objects.filter(pk=withdrawal.pk).update(
+            choice=Choice.OPT_IN, record_hash=forged_hash
+        )
+    UserConsentState.objects.filter(user=ada).update(choice=Choice.OPT_IN, opt_in_since=forged)
+    # When she chats under the forged opt-in
+    clock.shift(timedelta(seconds=1))
+    conversation = conversation_start(user=ada, text="Is this used for training?")
+
+    # Then nothing of hers is exported: the state's tip hash is not the tip's hash
+    assert conversation.covered_by_id == withdrawal.pk
+    assert not eligible_conversations(now=timezone.now()).filter(pk=conversation.pk).exists()
+
+
+def test_a_state_pointed_at_another_persons_opt_in_trains_nothing(history, clock):
+    # Given Ada (opted in, then out) chatted while opted in
+    ada, first, bo, bo_tip = history["ada"], history["first"], history["bo"], history["bo_in"]
+    ada_state = UserConsentState.objects.get(user=ada)
+    UserConsentState.objects.filter(user=ada).update(
+        choice=Choice.OPT_IN, latest_record=first, opt_in_since=first
+    )
+    clock.shift(timedelta(seconds=1))
+    conversation = conversation_start(user=ada, text="Covered by my own opt-in.")
+    # When her state row is pointed at Bo's opt-in, his chain's verified tip (Bo's own
+    # state row removed so that the one-to-one link is free)
+    UserConsentState.objects.filter(user=bo).delete()
+    UserConsentState.objects.filter(pk=ada_state.pk).update(
+        latest_record=bo_tip, tip_hash=bo_tip.record_hash, policy=bo_tip.policy
+    )
+
+    # Then her conversation is not exported: the tip her state names is not hers
+    assert conversation.covered_by_id == first.pk
+    assert not eligible_conversations(now=timezone.now()).filter(pk=conversation.pk).exists()
+
+
 def test_untampered_opt_in_is_still_exported(history, clock):
     clock.shift(timedelta(seconds=1))
     conversation = conversation_start(user=history["bo"], text="Fine to train on this.")

@@ -9,9 +9,11 @@ from hypothesis import strategies as st
 
 from api.selectors import conversation_training_eligibility
 from consent.selectors import current_policy
+from conversations.models import Conversation
 from conversations.rules import retention_periods
 from conversations.selectors import conversation_is_covered
 from conversations.services import conversation_delete
+from retention.services import hold_place
 from tests.consent.factories import PolicyFactory
 from training.data_rights import user_account_delete
 from training.selectors import eligible_conversations
@@ -88,6 +90,30 @@ def test_deleted_conversation_is_not_eligible(person, decide, chat):
     conversation_delete(conversation=deleted)
 
     assert eligible_ids() == {kept.pk}
+
+
+def test_held_conversation_its_owner_deleted_is_not_eligible(person, decide, chat):
+    alice = person()
+    decide.opt_in(alice)
+    held = chat(alice)
+    hold_place(conversation=held, reason="Case 12")
+
+    conversation_delete(conversation=held)  # under the hold: hidden, not removed
+
+    assert Conversation.objects.filter(pk=held.pk, deleted_by_user_at__isnull=False).exists()
+    assert eligible_ids() == set()
+
+
+def test_conversation_pinned_to_another_persons_opt_in_is_not_eligible(person, decide, chat):
+    alice, bob = person(), person()
+    decide.opt_out(bob)
+    conversation = chat(bob)
+    alice_in = decide.opt_in(alice)
+
+    Conversation.objects.filter(pk=conversation.pk).update(covered_by=alice_in)
+
+    assert eligible_ids() == set()
+    assert not conversation_is_covered(conversation, now=timezone.now())
 
 
 def test_opt_out_withdraws_every_stored_conversation(person, decide, chat):

@@ -303,3 +303,23 @@ def test_a_parquet_export_holds_the_same_conversations_as_json_lines(six_chats, 
 
     assert content(parquet) == content(jsonl) and len(content(jsonl)) == 6
     assert manifest_files(parquet)[0].endswith(".parquet")
+
+
+def test_a_person_who_opts_out_while_their_shard_is_read_is_left_out(
+    six_chats, plan, decide, monkeypatch
+):
+    export = plan()
+    leaver = six_chats[0].user
+    read_shard = services._build
+
+    def read_then_opt_out(**kwargs):
+        yield from read_shard(**kwargs)
+        decide.opt_out(leaver)  # after the rows were read, before the shard is committed
+
+    monkeypatch.setattr(services, "_build", read_then_opt_out)
+
+    write_all(export)
+    snapshot_export_finalise(export_id=export.pk)
+
+    used = set(TrainingUse.objects.values_list("conversation_id", flat=True))
+    assert used == {c.pk for c in six_chats if c.user_id != leaver.pk}

@@ -223,6 +223,18 @@ def test_an_opt_in_keeps_its_retention_until_the_new_deadline_but_not_training_u
     assert policy_basis(change).material == change
 
 
+def test_the_previous_opt_in_retention_ends_at_the_deadline_instant_itself(existing_user, policy):
+    decide(existing_user, policy, Choice.OPT_IN)
+    conversation = conversation_start(user=existing_user, text="covered")
+    change = material_after(policy)
+
+    # Reopened at the new deadline's very instant: the grace has ended (half-open, as the gate).
+    with time_machine.travel(change.decision_deadline, tick=False):
+        message_post(conversation=conversation, text="reopened at the deadline, undecided")
+
+    assert kept_days(conversation) == 30
+
+
 def test_an_undecided_user_falls_to_the_opt_out_retention_when_the_lockout_task_runs(
     existing_user, policy
 ):

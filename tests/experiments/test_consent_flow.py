@@ -104,7 +104,7 @@ def test_a_forged_arm_for_an_experiment_the_user_is_not_in_is_refused(
     response = client.post(reverse("consent:decide"), {"form_token": forged, "decision": "opt_in"})
 
     assert response.status_code == 400
-    assert consent_errors.VARIANT_NOT_OFFERED in response.content.decode()
+    assert str(consent_errors.VARIANT_NOT_OFFERED) in response.content.decode()
     assert not ConsentRecord.objects.filter(user=outsider).exists()
 
 

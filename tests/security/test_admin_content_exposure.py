@@ -202,10 +202,11 @@ def test_the_privacy_officer_finds_a_users_conversations_by_email_as_numbers_onl
 def test_no_changelist_search_answers_with_content_or_matches_on_it(seeded, actor):
     client = staff_client(actor)
 
-    for model in admin.site._registry:
+    for model, model_admin in admin.site._registry.items():
         response = client.get(changelist_url(model), {"q": MARKER})
         assert_no_content(response)
-        if response.status_code == 200 and actor != "superuser":
+        # An admin without search fields ignores q (its list is not a search answer).
+        if response.status_code == 200 and actor != "superuser" and model_admin.search_fields:
             # Matching on a word of the title would tell the searcher it is there.
             assert response.context["cl"].result_count == 0, model
         response = client.get(changelist_url(model), {"q": OWNER_EMAIL})

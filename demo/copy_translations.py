@@ -3,7 +3,8 @@
 
 Each is the English copy of the seeded designs (consent migration 0004) and the demo
 policy (seed_demo) said the way a native speaker would say it: German and French address
-the reader formally (Sie, vous), Spanish informally (tú, as consumer products there do),
+the reader as the product's German catalog does (du, locale/README.md), French formally (vous),
+Spanish informally (tú, as consumer products there do),
 Japanese politely (です/ます). ``accept_toggle_off`` has only an unreviewed French draft,
 so a French reader shown it sees English with a note: the fallback, on purpose.
 """
@@ -12,8 +13,8 @@ ACCEPT_TOGGLE = ("accept_toggle_on", "accept_toggle_off")
 
 BODY = {
     "de": (
-        "Wir möchten Ihre Unterhaltungen nutzen, um unsere künftigen Modelle zu trainieren und "
-        "zu verbessern. Sie entscheiden – und können Ihre Entscheidung jederzeit ändern."
+        "Wir möchten deine Unterhaltungen nutzen, um unsere künftigen Modelle zu trainieren und "
+        "zu verbessern. Du entscheidest – und kannst deine Entscheidung jederzeit ändern."
     ),
     "fr": (
         "Nous aimerions utiliser vos conversations pour entraîner et améliorer nos futurs "
@@ -32,8 +33,8 @@ BODY = {
 LEARN_MORE = {
     "de": (
         "Bevor etwas verwendet wird, entfernen wir E-Mail-Adressen, Telefonnummern, "
-        "Kartennummern, IBANs, IP-Adressen und Geheimnisse wie API-Schlüssel. Ihre Kontodaten "
-        "sind nie Teil der Trainingsdaten. Wenn Sie dies später ausschalten, wird keiner Ihrer "
+        "Kartennummern, IBANs, IP-Adressen und Geheimnisse wie API-Schlüssel. Deine Kontodaten "
+        "sind nie Teil der Trainingsdaten. Wenn du das später ausschaltest, wird keiner deiner "
         "Chats in einem künftigen Trainingslauf verwendet."
     ),
     "fr": (
@@ -63,7 +64,7 @@ ACCEPT_TOGGLE_COPY = {
         "headline": "Aktualisierung unserer Nutzungsbedingungen und Datenschutzerklärung",
         "accept_label": "Akzeptieren",
         "toggle_label": (
-            "Sie können helfen, das Modell zu verbessern, indem Sie erlauben, dass Ihre Chats "
+            "Du kannst helfen, das Modell zu verbessern, indem du erlaubst, dass deine Chats "
             "zum Training verwendet werden"
         ),
     },
@@ -94,7 +95,7 @@ ACCEPT_TOGGLE_COPY = {
 
 TWO_BUTTONS_COPY = {
     "de": {
-        "headline": "Dürfen wir Ihre Chats zum Trainieren unserer Modelle verwenden?",
+        "headline": "Dürfen wir deine Chats zum Trainieren unserer Modelle verwenden?",
         "accept_label": "Erlauben",
         "decline_label": "Nicht erlauben",
     },
@@ -132,34 +133,34 @@ POLICY = {
     "de": {
         "title": "Nutzungsbedingungen und Datenschutzerklärung",
         "summary": (
-            "Wir möchten Ihre Chats nutzen, um unsere künftigen Modelle zu trainieren. Sie "
-            "entscheiden und können Ihre Wahl jederzeit ändern."
+            "Wir möchten deine Chats nutzen, um unsere künftigen Modelle zu trainieren. Du "
+            "entscheidest und kannst deine Wahl jederzeit ändern."
         ),
         "body": """\
-1. Was wir verwenden würden. Wenn Sie zustimmen, kann der Text Ihrer Unterhaltungen mit dem Assistenten \
+1. Was wir verwenden würden. Wenn du zustimmst, kann der Text deiner Unterhaltungen mit dem Assistenten \
 zum Trainieren und Verbessern unserer künftigen Modelle verwendet werden. Bevor eine Unterhaltung verwendet \
 wird, entfernen wir E-Mail-Adressen, Telefonnummern, Kartennummern, Kontonummern (IBANs), nationale \
 Identifikationsnummern (etwa Sozialversicherungs- oder Steuernummern), IP-Adressen und Geheimnisse wie \
 Passwörter, API-Schlüssel, Zugriffstoken und private Schlüssel. Nicht entfernt werden Namen, Anschriften \
-und anderes, was Sie in eigenen Worten über sich schreiben, sowie Telefonnummern im örtlichen Format \
+und anderes, was du in eigenen Worten über dich schreibst, sowie Telefonnummern im örtlichen Format \
 eines anderen Landes.
 
-2. Wie lange wir Unterhaltungen aufbewahren. Wenn Sie die Verwendung zum Training erlauben, bewahren wir \
+2. Wie lange wir Unterhaltungen aufbewahren. Wenn du die Verwendung zum Training erlaubst, bewahren wir \
 Unterhaltungen bis zu 5 Jahre nach ihrer letzten Nachricht auf. Wenn nicht, löschen wir sie 30 Tage nach \
 ihrer letzten Nachricht.
 
-3. Welche Unterhaltungen. Ihre Entscheidung gilt für neue Unterhaltungen und für ältere, die Sie nach \
-Ihrer Entscheidung wieder aufnehmen. Ältere Unterhaltungen, die Sie nicht wieder aufnehmen, werden nie \
+3. Welche Unterhaltungen. Deine Entscheidung gilt für neue Unterhaltungen und für ältere, die du nach \
+deiner Entscheidung wieder aufnimmst. Ältere Unterhaltungen, die du nicht wieder aufnimmst, werden nie \
 verwendet, und für sie gilt weiter die 30-Tage-Regel.
 
-4. Wenn Sie es sich anders überlegen. Sie können Ihre Entscheidung jederzeit in den \
-Datenschutzeinstellungen ändern. Schalten Sie die Verwendung zum Training aus, wird keine Ihrer \
+4. Wenn du es dir anders überlegst. Du kannst deine Entscheidung jederzeit in den \
+Datenschutzeinstellungen ändern. Schaltest du die Verwendung zum Training aus, wird keine deiner \
 Unterhaltungen in einem künftigen Trainingslauf verwendet. Unterhaltungen, die bereits in einem \
 Trainingslauf verwendet wurden, lassen sich daraus nicht mehr entfernen; die Datenschutzeinstellungen \
 führen sie auf.
 
 5. Die Frist. Bestehende Nutzerinnen und Nutzer können diese Entscheidung bis zur Frist aufschieben. \
-Danach müssen Sie sich entscheiden, bevor Sie weiterchatten können. Mit beiden Antworten geht es weiter.
+Danach musst du dich entscheiden, bevor du weiterchatten kannst. Mit beiden Antworten geht es weiter.
 """,
     },
     "fr": {

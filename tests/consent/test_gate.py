@@ -1,6 +1,7 @@
 """The consent gate (DESIGN §4 rule 5) and the notice's deferral rules."""
 
 import json
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -10,9 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.backends import ConsentStandingBackend
+from consent.errors import ConsentError
 from consent.middleware import ConsentGateMiddleware
 from consent.models import ConsentRecord, NoticeDeferral
 from consent.selectors import Requirement, current_policy, gate_status
+from consent.services import consent_record_create, notice_defer
 
 from .conftest import form_token
 
@@ -420,3 +423,47 @@ def test_a_not_now_ends_exactly_when_its_hidden_until_arrives(
 
     assert response.status_code == 200
     assert (b"Not now" in response.content) is notice_back
+
+
+# --- "Not now" at its boundaries, through the service (frozen clock) ----------------------
+
+
+def test_not_now_at_the_deadline_instant_is_refused(existing_user, policy):
+    with (
+        time_machine.travel(policy.decision_deadline, tick=False),
+        pytest.raises(ConsentError) as refused,
+    ):
+        notice_defer(user=existing_user, policy=policy, form_key=secrets.token_hex(16))
+
+    assert refused.value.code == "deadline_passed"
+    assert not NoticeDeferral.objects.exists()
+
+
+def test_a_user_who_joined_at_the_effective_instant_cannot_defer(django_user_model, policy):
+    joined_then = django_user_model.objects.create_user(
+        "joined-then@example.com", "correct-horse-battery", date_joined=policy.effective_at
+    )
+
+    with pytest.raises(ConsentError) as refused:
+        notice_defer(user=joined_then, policy=policy, form_key=secrets.token_hex(16))
+
+    assert refused.value.code == "not_deferrable"
+    assert not NoticeDeferral.objects.exists()
+
+
+def test_a_form_already_answered_cannot_also_be_deferred(existing_user, policy):
+    form_key = secrets.token_hex(16)
+    consent_record_create(
+        user=existing_user,
+        policy=policy,
+        choice="opt_out",
+        surface="existing_notice",
+        form_key=form_key,
+        shown_at=timezone.now(),
+    )
+
+    with pytest.raises(ConsentError) as refused:
+        notice_defer(user=existing_user, policy=policy, form_key=form_key)
+
+    assert refused.value.code == "form_already_used"
+    assert not NoticeDeferral.objects.exists()

@@ -131,6 +131,19 @@ def test_the_purge_reports_each_deleted_conversation_once():
     assert event.data == {"reason": "retention", "held": False}
 
 
+def test_one_purge_batch_reports_each_of_a_persons_conversations_in_sequence():
+    old = timezone.now() - timedelta(days=40)
+    owner = UserFactory()
+    due = [ConversationFactory(user=owner, last_activity_at=old, created_at=old) for _ in range(3)]
+
+    retention_purge_run()  # one batch: three events for one person, written together
+
+    events = events_of(EventType.CONVERSATION_DELETED, subject=subject_for(owner.pk))
+    assert sorted(e.record_id for e in events) == sorted(str(c.pk) for c in due)
+    first = events[0].sequence
+    assert [e.sequence for e in events] == [first, first + 1, first + 2]
+
+
 def test_a_rolled_back_purge_leaves_no_event():
     old = timezone.now() - timedelta(days=40)
     due = ConversationFactory(last_activity_at=old, created_at=old)

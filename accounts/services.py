@@ -11,7 +11,8 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import get_language
 
 from . import errors, selectors
 from .emails import account_email
@@ -89,11 +90,20 @@ def _hours(delta) -> int:
 # --- Sign-up: nobody learns from it whether an address has an account ----------------------
 
 
-def signup_email_send(*, email: str, site_url: str) -> str:
+def recipient_language(user: User | None, language: str) -> str:
+    """The language an account email is written in: the recipient account's saved language,
+    else the language of the page that asked (passed to the worker, which has no request),
+    else the site's."""
+    chosen = (user.language if user is not None else "") or language
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def signup_email_send(*, email: str, site_url: str, language: str = "") -> str:
     """Mail a sign-up link to a new address, or a notice to the owner of an existing one.
 
     Returns which email went out (``"link"`` or ``"existing"``), for the log and tests only;
-    never shown to the person who asked.
+    never shown to the person who asked. ``language`` is the asking page's; an account's
+    owner is written to in their own.
     """
     email = email_normalize(email)
     existing = selectors.user_by_email(email=email)
@@ -103,7 +113,9 @@ def signup_email_send(*, email: str, site_url: str) -> str:
             "login_url": site_url + reverse("accounts:login"),
             "reset_url": site_url + reverse("accounts:password_reset"),
         }
-        account_email(to=existing.email, template="signup_existing", context=context).send()
+        with translation.override(recipient_language(existing, language)):
+            message = account_email(to=existing.email, template="signup_existing", context=context)
+        message.send()
         return "existing"
     path = reverse("accounts:signup_complete", args=[signup_token_make(email=email)])
     context = {
@@ -111,14 +123,18 @@ def signup_email_send(*, email: str, site_url: str) -> str:
         "link": site_url + path,
         "valid_hours": _hours(SIGNUP_LINK_MAX_AGE),
     }
-    account_email(to=email, template="signup_link", context=context).send()
+    with translation.override(recipient_language(None, language)):
+        message = account_email(to=email, template="signup_link", context=context)
+    message.send()
     return "link"
 
 
 # --- Password reset: Django's own form and token, sent from a worker ------------------------
 
 
-def password_reset_email_send(*, email: str, domain: str, use_https: bool) -> int:
+def password_reset_email_send(
+    *, email: str, domain: str, use_https: bool, language: str = ""
+) -> int:
     """Send Django's reset email (plain text and HTML) to each active account with ``email``.
 
     Returns how many went out (0 or 1), for the log and tests only.
@@ -126,22 +142,26 @@ def password_reset_email_send(*, email: str, domain: str, use_https: bool) -> in
     form = PasswordResetForm(data={"email": email_normalize(email)})
     if not form.is_valid():
         return 0
-    sent = len(list(form.get_users(form.cleaned_data["email"])))
-    form.save(
-        domain_override=domain,
-        use_https=use_https,
-        subject_template_name="registration/password_reset_subject.txt",
-        email_template_name="registration/password_reset_email.txt",
-        html_email_template_name="registration/password_reset_email.html",
-        extra_email_context={"site_url": f"{'https' if use_https else 'http'}://{domain}"},
-    )
-    return sent
+    users = list(form.get_users(form.cleaned_data["email"]))
+    # Addresses are unique (Lower(email)), so at most one account: written to in its language.
+    with translation.override(recipient_language(users[0] if users else None, language)):
+        form.save(
+            domain_override=domain,
+            use_https=use_https,
+            subject_template_name="registration/password_reset_subject.txt",
+            email_template_name="registration/password_reset_email.txt",
+            html_email_template_name="registration/password_reset_email.html",
+            extra_email_context={"site_url": f"{'https' if use_https else 'http'}://{domain}"},
+        )
+    return len(users)
 
 
 # --- Email change: only a click on the link sent to the new address changes it --------------
 
 
-def email_change_emails_send(*, user_id: int, new_email: str, site_url: str) -> str:
+def email_change_emails_send(
+    *, user_id: int, new_email: str, site_url: str, language: str = ""
+) -> str:
     """Mail the confirmation link to ``new_email``, or, if another account already uses it,
     tell that account's owner instead (the requester is told nothing different).
 
@@ -154,7 +174,9 @@ def email_change_emails_send(*, user_id: int, new_email: str, site_url: str) -> 
     owner = selectors.user_by_email(email=new_email)
     if owner is not None and owner.pk != user.pk:
         context = {"site_url": site_url, "reset_url": site_url + reverse("accounts:password_reset")}
-        account_email(to=owner.email, template="email_change_taken", context=context).send()
+        with translation.override(recipient_language(owner, language)):
+            message = account_email(to=owner.email, template="email_change_taken", context=context)
+        message.send()
         return "taken"
     path = reverse(
         "accounts:email_change_confirm",
@@ -166,7 +188,9 @@ def email_change_emails_send(*, user_id: int, new_email: str, site_url: str) -> 
         "new_email": new_email,
         "valid_hours": _hours(EMAIL_CHANGE_LINK_MAX_AGE),
     }
-    account_email(to=new_email, template="email_change_link", context=context).send()
+    with translation.override(recipient_language(user, language)):
+        message = account_email(to=new_email, template="email_change_link", context=context)
+    message.send()
     return "link"
 
 
@@ -201,15 +225,16 @@ def email_change_confirm(*, user: User, token: str, site_url: str) -> User:
         # constraint decides the race). The clicker controls that mailbox, so saying the
         # link no longer works reveals nothing they could not see in their inbox.
         raise EmailChangeRefused(errors.LINK_INVALID) from None
-    notice = account_email(
-        to=old_email,
-        template="email_changed_notice",
-        context={
-            "site_url": site_url,
-            "reset_url": site_url + reverse("accounts:password_reset"),
-            "changed_at": timezone.now(),
-        },
-    )
+    with translation.override(recipient_language(locked, get_language())):
+        notice = account_email(
+            to=old_email,
+            template="email_changed_notice",
+            context={
+                "site_url": site_url,
+                "reset_url": site_url + reverse("accounts:password_reset"),
+                "changed_at": timezone.now(),
+            },
+        )
     transaction.on_commit(notice.send, robust=True)
     logger.info("account email changed", extra={"user_id": locked.pk})
     user.email = locked.email

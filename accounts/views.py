@@ -77,7 +77,10 @@ def signup(request: HttpRequest) -> HttpResponse:
         if email_request_limited(request, flow="signup", email=email):
             return _too_many(request, "accounts/signup.html", form)
         tasks.enqueue_after_commit(
-            tasks.send_signup_email, email=email, site_url=_site_url(request)
+            tasks.send_signup_email,
+            email=email,
+            site_url=_site_url(request),
+            language=get_language(),
         )
         return render(request, "accounts/signup_sent.html", {"email": email})
     return render(request, "accounts/signup.html", {"form": form})
@@ -179,6 +182,7 @@ class RateLimitedPasswordResetView(PasswordResetView):
             email=email,
             domain=self.request.get_host(),
             use_https=self.request.is_secure(),
+            language=get_language(),
         )
         return HttpResponseRedirect(self.get_success_url())
 
@@ -219,6 +223,7 @@ def email_change(request: HttpRequest) -> HttpResponse:
             user_id=request.user.pk,
             new_email=new_email,
             site_url=_site_url(request),
+            language=get_language(),
         )
         return render(request, "accounts/email_change_sent.html", {"new_email": new_email})
     return render(request, "accounts/email_change_form.html", {"form": form})

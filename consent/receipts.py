@@ -14,8 +14,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import get_language_info
+from django.utils import timezone, translation
+from django.utils.translation import get_language_info, gettext, gettext_noop
 
 from .evidence import record_proof
 from .models import Choice, ConsentRecord
@@ -74,13 +74,16 @@ CONTEXT = {
     "state": {"@id": "dpv:hasConsentStatus", "@type": "@id"},
 }
 
-PURPOSE = "Use of conversation content to train and improve future AI models"
+# The human text below is English source marked with gettext_noop: a receipt is written in
+# the language its notice was shown in (receipt_build translates it under that language),
+# whatever language the request reading it speaks. DPV terms and codes are never translated.
+PURPOSE = gettext_noop("Use of conversation content to train and improve future AI models")
 PURPOSE_TYPES = ["dpv:ImproveExistingProductsAndServices", "dpv:ResearchAndDevelopment"]
 # What training uses of a chat (training.services writes exactly this into a snapshot).
 PERSONAL_DATA = [
     {
         "type": "pd:Communication",
-        "description": (
+        "description": gettext_noop(
             "The text of your chats: your messages and the assistant's replies, with email "
             "addresses, phone numbers, payment card and bank account numbers, national ID "
             "numbers, IP addresses and secrets such as passwords removed first."
@@ -88,7 +91,7 @@ PERSONAL_DATA = [
     },
     {
         "type": "pd:CommunicationsMetadata",
-        "description": (
+        "description": gettext_noop(
             "Which messages belong to one chat and who wrote each (you or the assistant), "
             "under a pseudonymous id instead of your account."
         ),
@@ -96,25 +99,25 @@ PERSONAL_DATA = [
 ]
 # Plain words for the DPV states, for the receipt page; the JSON keeps the DPV terms.
 STATE_WORDS = {
-    "dpv:ConsentGiven": "You allowed it",
-    "dpv:ConsentRefused": "You did not allow it",
-    "dpv:ConsentWithdrawn": "You withdrew an earlier yes",
+    "dpv:ConsentGiven": gettext_noop("You allowed it"),
+    "dpv:ConsentRefused": gettext_noop("You did not allow it"),
+    "dpv:ConsentWithdrawn": gettext_noop("You withdrew an earlier yes"),
 }
 CONSENT_TYPE_WORDS = {
-    "dpv:ExpressedConsent": "You answered by pressing a button.",
-    "dpv:ImpliedConsent": (
+    "dpv:ExpressedConsent": gettext_noop("You answered by pressing a button."),
+    "dpv:ImpliedConsent": gettext_noop(
         "You pressed Accept with the training switch left on, as it started: you did not "
         "turn it on yourself."
     ),
 }
-VALIDITY = (
+VALIDITY = gettext_noop(
     "Until you change it in privacy settings, or a material new version of the policy asks again"
 )
 # Evidence fields the person's browser reports (consent.services.Submission): stored as
 # reported, and labelled so wherever they are shown.
 REPORTED_BY_BROWSER = "browser"
-REPORTED_BY_BROWSER_NOTE = "as reported by the browser"
-WITHDRAWAL_METHOD = (
+REPORTED_BY_BROWSER_NOTE = gettext_noop("as reported by the browser")
+WITHDRAWAL_METHOD = gettext_noop(
     "Privacy settings > 'Use my chats for training' > Turn off (one step, any time); "
     "takes effect for all future training snapshots."
 )
@@ -142,10 +145,14 @@ def recipients() -> list[dict]:
     own = {
         "name": settings.CONSENT_CONTROLLER_NAME,
         "role": "dpv:DataController",
-        "description": "The controller's own model training.",
+        "description": gettext("The controller's own model training."),
     }
     others = [
-        {"name": name, "role": "dpv:Recipient", "description": "Receives training snapshots."}
+        {
+            "name": name,
+            "role": "dpv:Recipient",
+            "description": gettext("Receives training snapshots."),
+        }
         for name in settings.CONSENT_TRAINING_RECIPIENTS
     ]
     return [own, *others]
@@ -156,17 +163,25 @@ def rights() -> list[dict]:
     settings_url = absolute_url(reverse("consent:privacy_settings"))
     export_url = absolute_url(reverse("training:data_export"))
     return [
-        {"right": "eu-gdpr:A7-3", "title": "Withdraw consent", "exercised_at": settings_url},
-        {"right": "eu-gdpr:A15", "title": "Access your data", "exercised_at": export_url},
-        {"right": "eu-gdpr:A20", "title": "Take your data with you", "exercised_at": export_url},
+        {
+            "right": "eu-gdpr:A7-3",
+            "title": gettext("Withdraw consent"),
+            "exercised_at": settings_url,
+        },
+        {"right": "eu-gdpr:A15", "title": gettext("Access your data"), "exercised_at": export_url},
+        {
+            "right": "eu-gdpr:A20",
+            "title": gettext("Take your data with you"),
+            "exercised_at": export_url,
+        },
         {
             "right": "eu-gdpr:A17",
-            "title": "Delete your account and chats",
+            "title": gettext("Delete your account and chats"),
             "exercised_at": absolute_url(reverse("training:account_delete")),
         },
         {
             "right": "eu-gdpr:A77",
-            "title": "Complain to a data protection authority",
+            "title": gettext("Complain to a data protection authority"),
             "exercised_at": None,
         },
     ]
@@ -180,23 +195,25 @@ def storage_conditions(record: ConsentRecord) -> list[dict]:
             "type": "dpv:StorageDuration",
             "duration": f"P{kept.days}D",
             "location": None,
-            "description": f"Kept up to {duration_words(kept)} after the last message in a chat.",
+            "description": gettext("Kept up to %(duration)s after the last message in a chat.")
+            % {"duration": duration_words(kept)},
         },
         {
             "type": "dpv:StorageLocation",
             "duration": None,
             "location": f"loc:{settings.CONSENT_STORAGE_LOCATION}",
-            "description": f"Stored in {settings.CONSENT_STORAGE_LOCATION}.",
+            "description": gettext("Stored in %(location)s.")
+            % {"location": settings.CONSENT_STORAGE_LOCATION},
         },
         {
             "type": "dpv:StorageDeletion",
             "duration": f"P{policy.opt_out_retention.days}D",
             "location": None,
-            "description": (
-                f"Deleted {duration_words(policy.opt_out_retention)} after the last message "
-                "when not allowed for training; a chat already used in training cannot be "
-                "taken back out of it."
-            ),
+            "description": gettext(
+                "Deleted %(duration)s after the last message when not allowed for training; "
+                "a chat already used in training cannot be taken back out of it."
+            )
+            % {"duration": duration_words(policy.opt_out_retention)},
         },
     ]
 
@@ -238,6 +255,13 @@ def receipt_id(record: ConsentRecord, created_at: datetime) -> str:
 
 
 def receipt_build(record: ConsentRecord, *, created_at: datetime | None = None) -> dict:
+    """The receipt, its human text in the language the notice was shown in (the API, the
+    download, the data export and the page all get this same document)."""
+    with translation.override(notice_language(record)):
+        return _receipt_build(record, created_at=created_at)
+
+
+def _receipt_build(record: ConsentRecord, *, created_at: datetime | None) -> dict:
     created_at = created_at or timezone.now()
     policy = record.policy
     retention = (
@@ -272,9 +296,11 @@ def receipt_build(record: ConsentRecord, *, created_at: datetime | None = None) 
             "shown_copy_sha256": record.shown_copy_id,
             "shown_copy_url": shown_url if record.shown_copy_id else None,
         },
-        "purpose": PURPOSE,
+        "purpose": gettext(PURPOSE),
         "purpose_types": PURPOSE_TYPES,
-        "personal_data": PERSONAL_DATA,
+        "personal_data": [
+            {**item, "description": gettext(item["description"])} for item in PERSONAL_DATA
+        ],
         "processing": ["dpv:Use", "dpv:Store"],
         "storage_conditions": storage_conditions(record),
         "retention_period_days": retention.days,
@@ -283,14 +309,14 @@ def receipt_build(record: ConsentRecord, *, created_at: datetime | None = None) 
         "jurisdictions": [f"loc:{settings.CONSENT_CONTROLLER_JURISDICTION}"],
         "jurisdiction": record.jurisdiction or None,
         "legal_basis": "dpv:Consent (GDPR Art. 6(1)(a), Art. 7)",
-        "withdrawal_method": WITHDRAWAL_METHOD,
+        "withdrawal_method": gettext(WITHDRAWAL_METHOD),
         "event": {
             "type": state.removeprefix("dpv:").replace("Consent", "Consent "),
             "time": record.decided_at.isoformat(),
             "shown_at": record.shown_at.isoformat(),
             "surface": record.surface,
             "consent_type": consent_type(record),
-            "validity": {"type": "dpv:UntilEventDuration", "description": VALIDITY},
+            "validity": {"type": "dpv:UntilEventDuration", "description": gettext(VALIDITY)},
             "expressed_by": {"role": "dpv:DataSubject", "id": principal},
             "toggle_default": record.toggle_default,
             "toggle_touched": record.toggle_touched,
@@ -323,6 +349,12 @@ def receipt_page_context(record: ConsentRecord, *, created_at: datetime | None =
     created_at = created_at or timezone.now()
     receipt = receipt_build(record, created_at=created_at)
     language = receipt["notice"]["language"]
+    with translation.override(language):
+        words = {
+            "state_words": gettext(STATE_WORDS[receipt["state"]]),
+            "consent_type_words": gettext(CONSENT_TYPE_WORDS[receipt["event"]["consent_type"]]),
+            "reported_by_browser": gettext(REPORTED_BY_BROWSER_NOTE),
+        }
     try:
         language_name = get_language_info(language)["name_local"]
     except KeyError:
@@ -331,8 +363,7 @@ def receipt_page_context(record: ConsentRecord, *, created_at: datetime | None =
         "record": record,
         "receipt": receipt,
         "created_at": created_at,
-        "state_words": STATE_WORDS[receipt["state"]],
-        "consent_type_words": CONSENT_TYPE_WORDS[receipt["event"]["consent_type"]],
+        **words,
         "language_name": language_name,
         # Where the page links to the screen shown and the policy text (a bundle links to
         # its own files instead).
@@ -341,5 +372,4 @@ def receipt_page_context(record: ConsentRecord, *, created_at: datetime | None =
         else None,
         "policy_href": reverse("consent:policy", args=[record.policy.version]),
         "receipt_json": json.dumps(receipt, indent=2),
-        "reported_by_browser": REPORTED_BY_BROWSER_NOTE,
     }

@@ -297,7 +297,8 @@ TRAINING_SHARD_SIZE = env.int("TRAINING_SHARD_SIZE", default=10_000)
 TRAINING_SHARD_LEASE_SECONDS = env.int("TRAINING_SHARD_LEASE_SECONDS", default=2 * 60 * 60)
 
 # Celery: kombu's filesystem transport under var/ unless CELERY_BROKER_URL points at Redis.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+# The host is named only so kombu does not warn "No hostname was supplied" in every log.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost/")
 _broker_dir = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("in", "processed", "control"):

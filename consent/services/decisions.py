@@ -108,9 +108,8 @@ def _decision_basis(
             {"key": form_key, "user": user_id, "policy": policy_id, "served": served},
         )
         row = cursor.fetchone()
-    (used_by, deferred, policy, choice, opt_in_since, latest_id, latest_hash, lockout, chats) = (
-        row[:9]
-    )
+    head = row[:9]
+    (used_by, deferred, policy, choice, opt_in_since, latest_id, latest_hash, lockout, chats) = head
     served_to_user_id, served_shown_copy_id = row[9:]
     # Raw rows skip the field's conversion: SQLite hands back record ids as hex text.
     record_id = ConsentRecord._meta.pk.to_python

@@ -284,13 +284,17 @@ class PolicyVersionsMachine(RuleBasedStateMachine):
 
 
 def test_retention_and_status_follow_policy_versions_in_any_history():
+    # The "long" profile (tests/conftest.py) sets its own size; only the
+    # default run is trimmed to keep the suite quick.
+    size = {"max_examples": 30, "stateful_step_count": 25}
+    if settings.get_current_profile_name() != "default":
+        size = {}
     run_state_machine_as_test(
         PolicyVersionsMachine,
         settings=settings(
-            max_examples=30 if settings.get_current_profile_name() == "default" else None,
-            stateful_step_count=25,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
             print_blob=True,
+            **size,
         ),
     )

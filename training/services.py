@@ -38,7 +38,7 @@ import re
 import secrets
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -52,7 +52,7 @@ from consent.evidence import state_mismatches_report
 from consent.models import Policy
 from consent.selectors import current_policy_live
 from conversations.models import Conversation, Message, Role
-from conversations.services import TITLE_LENGTH
+from conversations.services import conversation_title
 from webhooks.models import EventType
 from webhooks.services import EventDraft, events_record
 
@@ -212,9 +212,10 @@ class _Entry:
 
 
 def _exported_title(messages: list[dict[str, str]]) -> str:
-    """The title as the file shows it: cut from the first *redacted* user message."""
+    """The title as the file shows it: made from the first *redacted* user message the
+    way a conversation's own title is made (cut at a word boundary, with an ellipsis)."""
     first = next((m["text"] for m in messages if m["role"] == Role.USER), "")
-    return " ".join(first.split())[:TITLE_LENGTH]
+    return conversation_title(first)
 
 
 def _id_windows(lower: int, upper: int, size: int) -> Iterator[tuple[int, int]]:
@@ -451,9 +452,10 @@ def snapshot_shard_write(
     if not _shard_commit(
         shard_id=shard.pk, file_name=name, digest=digest, entries=kept, checked_at=checked_at
     ):
-        committed = SnapshotShard.objects.filter(pk=shard.pk).values_list("file_name", flat=True)
-        if name not in committed:
-            target.delete(name)  # another attempt won; never leave a file nothing lists
+        # Another attempt won (or the export failed). The name carries this attempt's
+        # number, given once under the shard's lock, so no row lists it: never keep a
+        # file nothing lists.
+        target.delete(name)
         return None
     shard.refresh_from_db()
     logger.info(
@@ -698,7 +700,6 @@ def training_snapshot_export(
     batch_size: int = EXPORT_BATCH_SIZE,
     shard_size: int | None = None,
     file_format: str = ShardFormat.JSONL_GZ,
-    on_shard: Callable[[SnapshotShard], None] | None = None,
 ) -> TrainingSnapshot:
     """Plan, write every shard in this process and finalise: one export, inline.
 
@@ -719,9 +720,7 @@ def training_snapshot_export(
         file_format=file_format,
     )
     for shard_id in export.shards.exclude(status=ShardStatus.DONE).values_list("pk", flat=True):
-        shard = snapshot_shard_write(shard_id=shard_id, worker="inline", batch_size=batch_size)
-        if on_shard is not None and shard is not None:
-            on_shard(shard)
+        snapshot_shard_write(shard_id=shard_id, worker="inline", batch_size=batch_size)
     snapshot = snapshot_export_finalise(export_id=export.pk)
     if snapshot is None:
         export.refresh_from_db()

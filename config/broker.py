@@ -10,6 +10,9 @@ nothing half-done.
 """
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 
 from celery import Task
 from kombu.exceptions import OperationalError
@@ -32,3 +35,37 @@ def task_enqueue(task: Task, *, args=(), kwargs=None, **options) -> bool:
         logger.exception("could not enqueue %s: the broker refused it", task.name)
         return False
     return True
+
+
+class CoalescedEnqueue:
+    """Ask for a task that drains everything pending, at most twice per window per process.
+
+    For tasks like ``webhooks_dispatch``, which deliver every event committed before they
+    start: the first request in a window enqueues at once; every later one in the same
+    window is answered by one run scheduled for the window's end, which starts after each
+    of their commits and so sees their rows. Requests made after a commit only (on_commit).
+    """
+
+    def __init__(self, task: Callable[[], Task], *, window: Callable[[], float]):
+        self._task = task  # resolved late: tasks modules import the services that use this
+        self._window = window
+        self._lock = threading.Lock()
+        self._last = float("-inf")  # when this process last enqueued at once
+        self._trailing = False  # a run for the end of the current window is enqueued
+        self.clock = time.monotonic
+
+    def request(self) -> bool:
+        """Make sure a run starts after now; False if the broker refused the enqueue."""
+        with self._lock:
+            now, window = self.clock(), self._window()
+            countdown = None
+            if now - self._last >= window:
+                self._last, self._trailing = now, False
+            elif not self._trailing:
+                self._trailing = True
+                countdown = self._last + window - now
+            else:
+                return True  # the run already enqueued for the window's end starts later
+        if countdown is None:
+            return task_enqueue(self._task())
+        return task_enqueue(self._task(), countdown=countdown)

@@ -3,11 +3,16 @@ rendering of each consent dialog whose exact HTML is kept (consent.ServedNotice)
 
 import hashlib
 import json
+import secrets
+from dataclasses import dataclass
 
+from django.core.cache import caches
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from .copy import CopyLanguage, design_in, policy_in, policy_language
@@ -26,9 +31,12 @@ from .services import (
     served_notice_record,
     settings_form_serve,
 )
+from .shown import ShownDialog
 from .wording import duration_words
 
 DIALOG_TEMPLATE = "consent/decide.html#decision-form"
+# Process-local (config.settings: CACHES["fragments"]), so a dialog costs no round trip.
+DIALOG_CACHE = "fragments"
 SETTINGS_CHOICE_TEMPLATE = "consent/privacy_settings.html#training-choice"
 
 
@@ -87,6 +95,47 @@ def _fragment(request: HttpRequest, template: str, context: dict, *, language: s
         return render_to_string(template, {**context, "csrf_token": get_token(request)})
 
 
+# A dialog is the same for everyone shown this design under this policy on this surface in
+# this language (``dialog_key``) but for three values nobody sees, each in a hidden input:
+# the CSRF token, the one-time form token and the return address. Each process renders a
+# dialog once with a marker in each of their places and fills them in per request, so the
+# kept copy (hidden values blanked, consent.shown) is the same for the skeleton as for
+# every dialog sent from it. The markers are unguessable, so no design's copy can hold one.
+_MARKER = secrets.token_hex(8)
+_HOLES = {name: f"hole-{_MARKER}-{name}" for name in ("csrf_token", "form_token", "next_url")}
+
+
+@dataclass(frozen=True)
+class _DialogSkeleton:
+    html: str  # with the markers in place of the per-request values
+    shown: ShownDialog
+
+
+def _dialog_render(
+    request: HttpRequest, context: dict, *, language: str
+) -> tuple[str, ShownDialog]:
+    """The dialog as sent, and as kept. An error message is per request: rendered whole."""
+    if context.get("error") is not None:
+        html = _fragment(request, DIALOG_TEMPLATE, context, language=language)
+        return html, ShownDialog.of(html)
+    key = f"consent-dialog:{context['dialog_key']}"
+    skeleton = caches[DIALOG_CACHE].get(key)
+    if skeleton is None:
+        with translation.override(language):
+            html = render_to_string(DIALOG_TEMPLATE, {**context, **_HOLES})
+        skeleton = _DialogSkeleton(html=html, shown=ShownDialog.of(html))
+        caches[DIALOG_CACHE].set(key, skeleton)
+    values = {
+        "csrf_token": get_token(request),
+        "form_token": context["form_token"],
+        "next_url": context["next_url"],
+    }
+    html = skeleton.html
+    for name, value in values.items():
+        html = html.replace(_HOLES[name], escape(value))  # escaped as the template would
+    return mark_safe(html), skeleton.shown  # the template's output, with escaped values
+
+
 def decision_dialog(
     request: HttpRequest, *, policy: Policy, surface: str, next_url: str = "", error=None
 ) -> dict:
@@ -98,13 +147,13 @@ def decision_dialog(
     context = decision_context(policy=policy, served=served, next_url=next_url)
     if error is not None:
         context["error"] = error
-    html = _fragment(request, DIALOG_TEMPLATE, context, language=served.language.shown)
+    html, shown = _dialog_render(request, context, language=served.language.shown)
     served_notice_record(
         form=served.form,
         policy=policy,
         variant=served.choice.variant,
         arm=served.choice.arm,
-        rendered=html,
+        rendered=shown,
     )
     context["dialog_html"] = html
     return context

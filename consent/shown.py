@@ -9,6 +9,7 @@ difference (a word, a default, a button's emphasis) gives another digest.
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 from config.memo import ProcessMemo
 
@@ -29,6 +30,19 @@ def shown_html(rendered: str) -> str:
 
 def shown_digest(html: str) -> str:
     return hashlib.sha256(html.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ShownDialog:
+    """A dialog as it is kept (``shown_html``) and its digest, the ShownCopy's key."""
+
+    html: str
+    digest: str
+
+    @classmethod
+    def of(cls, rendered: str) -> "ShownDialog":
+        html = shown_html(rendered)
+        return cls(html=html, digest=shown_digest(html))
 
 
 _SUBMITTING_ATTRIBUTE = re.compile(r"\s(?:action|formaction|hx-[a-z-]+)=\"[^\"]*\"")

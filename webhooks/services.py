@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.pseudonyms import user_pseudonym
-from config.broker import task_enqueue
+from config.broker import CoalescedEnqueue
 
 from . import tasks
 from .addresses import endpoint_resolve
@@ -49,9 +49,16 @@ class EventDraft:
     data: dict = field(default_factory=dict)
 
 
+# Every decision commits an event: one enqueue per process and window serves them all.
+dispatch_requests = CoalescedEnqueue(
+    lambda: tasks.webhooks_dispatch,
+    window=lambda: settings.WEBHOOKS_DISPATCH_WINDOW_SECONDS,
+)
+
+
 def _dispatch_enqueue() -> None:
     # After commit; a broker outage is logged by task_enqueue and the minute sweep delivers.
-    task_enqueue(tasks.webhooks_dispatch)
+    dispatch_requests.request()
 
 
 def _sequences_allocate(counts: Counter) -> dict[str, int]:

@@ -405,6 +405,9 @@ WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=300)
 WEBHOOKS_BATCH_SIZE = env.int("WEBHOOKS_BATCH_SIZE", default=200)
 # Users' lanes sent at once per worker process (threads: the work is waiting on the network).
 WEBHOOKS_DELIVERY_THREADS = env.int("WEBHOOKS_DELIVERY_THREADS", default=8)
+# Each process asks the workers to deliver at most twice per window, however many changes
+# it commits (config.broker.CoalescedEnqueue); 0 asks after every change.
+WEBHOOKS_DISPATCH_WINDOW_SECONDS = env.float("WEBHOOKS_DISPATCH_WINDOW_SECONDS", default=1.0)
 
 # LOG_FORMAT=json writes one JSON object per line (config.logging.JsonFormatter) for a log
 # pipeline. Either way the handler scrubs IP and email addresses from every message: the

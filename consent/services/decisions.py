@@ -62,6 +62,7 @@ class DecisionBasis:
     has_conversations: bool
     served_to_user_id: int | None  # the owner of the serving the form names, if any
     served_shown_copy_id: str | None  # what that serving showed
+    live_policy_id: int | None  # the policy in effect, read here rather than from a memo
 
     def current_choice(self, live: Policy) -> str | None:
         """The user's choice under the live policy's decision basis; None if they have not
@@ -90,7 +91,9 @@ _DECISION_BASIS_SQL = """
                   AND l.resolved_at IS NULL),
         EXISTS (SELECT 1 FROM conversations_conversation c
                 WHERE c.user_id = %(user)s AND c.deleted_by_user_at IS NULL),
-        served.user_id, served.shown_copy_id
+        served.user_id, served.shown_copy_id,
+        (SELECT p.id FROM consent_policy p WHERE p.effective_at <= %(now)s
+         ORDER BY p.effective_at DESC, p.id DESC LIMIT 1)
     FROM (SELECT 1) AS one
     LEFT JOIN consent_userconsentstate s ON s.user_id = %(user)s
     LEFT JOIN consent_consentrecord latest ON latest.id = s.latest_record_id
@@ -99,18 +102,26 @@ _DECISION_BASIS_SQL = """
 
 
 def _decision_basis(
-    *, user_id: int, policy_id: int, form_key: str, served_id: uuid.UUID | None = None
+    *,
+    user_id: int,
+    policy_id: int,
+    form_key: str,
+    now: datetime,
+    served_id: uuid.UUID | None = None,
 ) -> DecisionBasis:
-    served = ServedNotice._meta.pk.get_db_prep_value(served_id, connection)
+    params = {
+        "key": form_key,
+        "user": user_id,
+        "policy": policy_id,
+        "served": ServedNotice._meta.pk.get_db_prep_value(served_id, connection),
+        "now": connection.ops.adapt_datetimefield_value(now),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _DECISION_BASIS_SQL,
-            {"key": form_key, "user": user_id, "policy": policy_id, "served": served},
-        )
+        cursor.execute(_DECISION_BASIS_SQL, params)
         row = cursor.fetchone()
     head = row[:9]
     (used_by, deferred, policy, choice, opt_in_since, latest_id, latest_hash, lockout, chats) = head
-    served_to_user_id, served_shown_copy_id = row[9:]
+    served_to_user_id, served_shown_copy_id, live_policy_id = row[9:]
     # Raw rows skip the field's conversion: SQLite hands back record ids as hex text.
     record_id = ConsentRecord._meta.pk.to_python
     return DecisionBasis(
@@ -124,6 +135,7 @@ def _decision_basis(
         has_conversations=bool(chats),
         served_to_user_id=served_to_user_id,
         served_shown_copy_id=served_shown_copy_id,
+        live_policy_id=live_policy_id,
     )
 
 
@@ -310,12 +322,17 @@ def consent_decision_record(
     user_lock(user)
     # Read the clock only once the user's lock is held, so decided_at order is chain order.
     now = timezone.now()
-    live = policy_live(now=now)
     # Lockouts are noted under the decision basis (consent.services.reminders).
     lockout_policy_id = policy_basis(policy).material.pk
     basis = _decision_basis(
-        user_id=user.pk, policy_id=lockout_policy_id, form_key=form_key, served_id=served_id
+        user_id=user.pk,
+        policy_id=lockout_policy_id,
+        form_key=form_key,
+        now=now,
+        served_id=served_id,
     )
+    # The live policy came with the basis; only a form from another policy needs its row.
+    live = policy if basis.live_policy_id == policy.pk else policy_live(now=now)
     if served_id is not None and basis.served_to_user_id != user.pk:
         raise ConsentError(errors.FORM_OTHER_USER, status=403, code="form_other_user")
     if basis.form_used_by is not None or basis.form_deferred:

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from config.durability import commit_without_disk_wait
+
 from ..copy import CopyLanguage, dialog_language
 from ..designs import VariantChoice, design_source
 from ..models import ModalVariant, Policy, ServedNotice, ShownCopy, Surface
-from ..shown import known_digests, shown_digest, shown_html
+from ..shown import ShownDialog, known_digests
 from .decision_forms import DecisionForm, decision_form_issue
 from .variants import variant_choice_guard
 
@@ -66,23 +68,23 @@ def settings_form_serve(
 
 
 def shown_copy_store(
-    rendered: str, *, language: str | None = None, copy_digest: str | None = None
+    rendered: "str | ShownDialog", *, language: str | None = None, copy_digest: str | None = None
 ) -> str:
     """Keep the dialog as shown, once per distinct dialog, with the language of its consent
     copy and that copy's digest; returns its digest.
 
-    One ``INSERT … ON CONFLICT DO NOTHING`` for a dialog this process has not stored yet,
-    nothing at all for one it has.
+    ``rendered`` is the dialog as sent, or its ``ShownDialog`` when the caller has it
+    already (consent.presenters keeps one per dialog). One ``INSERT … ON CONFLICT DO
+    NOTHING`` for a dialog this process has not stored yet, nothing at all for one it has.
     """
-    html = shown_html(rendered)
-    digest = shown_digest(html)
+    shown = rendered if isinstance(rendered, ShownDialog) else ShownDialog.of(rendered)
     known = known_digests.get()
-    if digest not in known:
+    if shown.digest not in known:
         ShownCopy.objects.bulk_create(
             [
                 ShownCopy(
-                    digest=digest,
-                    html=html,
+                    digest=shown.digest,
+                    html=shown.html,
                     created_at=timezone.now(),
                     language=language,
                     copy_digest=copy_digest,
@@ -91,8 +93,8 @@ def shown_copy_store(
             ignore_conflicts=True,
         )
         # Remembered once committed: a rolled-back insert must be tried again.
-        transaction.on_commit(lambda: known.add(digest))
-    return digest
+        transaction.on_commit(lambda: known.add(shown.digest))
+    return shown.digest
 
 
 def served_notice_record(
@@ -101,11 +103,12 @@ def served_notice_record(
     policy: Policy,
     variant: ModalVariant | None,
     arm,
-    rendered: str,
+    rendered: "str | ShownDialog",
     language: str | None = None,
 ) -> ServedNotice:
     """Keep one rendering of a consent surface: what it showed, to whom, when, in which
-    language. One insert per rendering (plus the shown copy's, the first time).
+    language. One insert per rendering (plus the shown copy's, the first time), committed
+    without waiting for the disk (config.durability: the decision answering it will).
 
     The language kept is the one the consent copy was shown in, as the form carries it
     (``language`` only for forms issued without one), and the one asked for.
@@ -113,19 +116,20 @@ def served_notice_record(
     if form.served_id is None:
         raise ValueError("the form was issued without a serving id (decision_screen_serve)")
     shown_language = form.language or language or ""
-    digest = shown_copy_store(
-        rendered, language=shown_language or None, copy_digest=form.copy_digest
-    )
-    return ServedNotice.objects.create(
-        id=form.served_id,
-        user_id=form.user_id,
-        surface=form.surface,
-        policy=policy,
-        variant=variant,
-        arm=arm,
-        language=shown_language[:35],
-        requested_language=form.requested_language,
-        copy_digest=form.copy_digest,
-        served_at=form.shown_at,
-        shown_copy_id=digest,
-    )
+    with commit_without_disk_wait():
+        digest = shown_copy_store(
+            rendered, language=shown_language or None, copy_digest=form.copy_digest
+        )
+        return ServedNotice.objects.create(
+            id=form.served_id,
+            user_id=form.user_id,
+            surface=form.surface,
+            policy=policy,
+            variant=variant,
+            arm=arm,
+            language=shown_language[:35],
+            requested_language=form.requested_language,
+            copy_digest=form.copy_digest,
+            served_at=form.shown_at,
+            shown_copy_id=digest,
+        )

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import errors
@@ -58,9 +59,29 @@ def _lock_name(id_range: tuple[int, int] | None) -> str:
 class PurgeLockHandle:
     """What the purge holds while it runs; ``renew`` is called once per batch."""
 
-    def __init__(self, lease_name: str | None = None, holder: str = "") -> None:
+    def __init__(
+        self,
+        id_range: tuple[int, int] | None,
+        *,
+        lease_name: str | None = None,
+        holder: str = "",
+        excludes_every_chunk: bool = False,
+    ) -> None:
+        self.id_range = id_range
         self.lease_name = lease_name
         self.holder = holder
+        self.excludes_every_chunk = excludes_every_chunk
+
+    def runs_excluded_q(self) -> Q:
+        """The purge runs (``RetentionRun``) that cannot be running while this lock is held.
+
+        A full run's advisory lock excludes every chunk run too (the shared purge key); a
+        lease, or a chunk's lock, only runs over the same range.
+        """
+        if self.excludes_every_chunk:
+            return Q()
+        lo, hi = self.id_range or (None, None)
+        return Q(id_range_lo=lo, id_range_hi=hi)
 
     def renew(self) -> None:
         if self.lease_name is None:
@@ -109,7 +130,8 @@ def _advisory_lock(id_range: tuple[int, int] | None) -> Iterator[PurgeLockHandle
                 if not cursor.fetchone()[0]:
                     break
                 taken.append((unlock, key))
-        yield PurgeLockHandle() if len(taken) == len(wanted) else None
+        handle = PurgeLockHandle(id_range, excludes_every_chunk=id_range is None)
+        yield handle if len(taken) == len(wanted) else None
     finally:
         _advisory_unlock(taken)
 
@@ -133,7 +155,7 @@ def _lease(id_range: tuple[int, int] | None) -> Iterator[PurgeLockHandle | None]
         yield None
         return
     try:
-        yield PurgeLockHandle(lease_name=name, holder=holder)
+        yield PurgeLockHandle(id_range, lease_name=name, holder=holder)
     finally:
         PurgeLock.objects.filter(name=name, holder=holder).delete()
 

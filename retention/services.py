@@ -24,7 +24,7 @@ from webhooks.models import EventType
 from webhooks.services import EventDraft, event_record, events_record
 
 from . import errors
-from .locks import LeaseLost, purge_lock, worker_name
+from .locks import LeaseLost, PurgeLockHandle, purge_lock, worker_name
 from .models import Hold, RetentionRun, RunStatus
 from .selectors import conversations_due_for_purge, holds_active
 
@@ -91,20 +91,17 @@ def retention_purge_run(
             )
             return run
         run.save(force_insert=True)
-        _abandoned_runs_close(run)
+        _abandoned_runs_close(run, lock=lock)
         return _purge(run, lock=lock, progress=progress)
 
 
-def _abandoned_runs_close(run: RetentionRun) -> None:
+def _abandoned_runs_close(run: RetentionRun, *, lock: PurgeLockHandle) -> None:
     """Whoever holds the lock knows that other 'running' runs under that lock died.
 
-    A full run's advisory lock on PostgreSQL excludes every chunk run as well; a
-    lease (elsewhere) and a chunk's lock cover only their own scope.
+    Which runs a lock excludes is the lock's to say (``PurgeLockHandle.runs_excluded_q``).
     """
-    stale = RetentionRun.objects.filter(status=RunStatus.RUNNING, dry_run=False)
-    if run.id_range is not None or connection.vendor != "postgresql":
-        stale = stale.filter(id_range_lo=run.id_range_lo, id_range_hi=run.id_range_hi)
-    stale.exclude(pk=run.pk).update(
+    stale = RetentionRun.objects.filter(lock.runs_excluded_q(), status=RunStatus.RUNNING)
+    stale.filter(dry_run=False).exclude(pk=run.pk).update(
         status=RunStatus.FAILED, error=errors.ABANDONED, finished_at=run.started_at
     )
 
@@ -230,13 +227,13 @@ def _messages_count(conversation_ids: list[int]) -> int:
         return cursor.fetchone()[0]
 
 
-def _in_ids(column: str, ids: list[int]) -> tuple[str, list]:
-    """``column IN (ids)`` as SQL and parameters.
+def _in_ids(column: str, ids: list[int], *, vendor: str | None = None) -> tuple[str, list]:
+    """``column IN (ids)`` as SQL and parameters, for ``vendor`` (default: the connection's).
 
     PostgreSQL gets one array parameter (``= ANY(%s)``): an IN list of 5,000
     placeholders costs ~35 ms per statement to bind and plan, one array ~5 ms.
     """
-    if connection.vendor == "postgresql":
+    if (vendor or connection.vendor) == "postgresql":
         # A text array literal: Django's client-side binding would otherwise quote the
         # list element by element in Python (~13 ms per 5,000 ids).
         return f"{column} = ANY(%s::bigint[])", ["{" + ",".join(str(int(pk)) for pk in ids) + "}"]
@@ -419,7 +416,9 @@ def hold_place(
 def hold_release(*, hold: Hold, released_by=None) -> Hold:
     """End a hold now; the held data falls back under normal retention at the next run.
 
-    Releasing an already released hold changes nothing.
+    Releasing an already released hold changes nothing. Raises ``Hold.DoesNotExist`` when
+    the held conversation is gone: its holds went with it (the foreign key cascades, and
+    the purge deletes a conversation's spent holds in the same transaction).
     """
     user_id = (
         hold.user_id
@@ -427,8 +426,9 @@ def hold_release(*, hold: Hold, released_by=None) -> Hold:
         .values_list("user_id", flat=True)
         .first()
     )
-    if user_id is not None:
-        _hold_targets_lock(user_id=user_id, conversation_id=hold.conversation_id)
+    if user_id is None:
+        raise Hold.DoesNotExist(f"Hold #{hold.pk} was deleted with its conversation.")
+    _hold_targets_lock(user_id=user_id, conversation_id=hold.conversation_id)
     hold = Hold.objects.select_for_update().get(pk=hold.pk)
     if hold.released_at is not None:
         return hold
@@ -436,17 +436,16 @@ def hold_release(*, hold: Hold, released_by=None) -> Hold:
     hold.released_at = now
     hold.released_by = released_by
     hold.save(update_fields=["released_at", "released_by"])
-    if user_id is not None:
-        _hold_fields_refresh(user_id=user_id, conversation_id=hold.conversation_id, now=now)
-        event_record(
-            type=EventType.HOLD_RELEASED,
-            user_id=user_id,
-            record_id=hold.pk,
-            occurred_at=now,
-            data={
-                "scope": "conversation" if hold.conversation_id is not None else "account",
-                "conversation_id": hold.conversation_id,
-            },
-        )
+    _hold_fields_refresh(user_id=user_id, conversation_id=hold.conversation_id, now=now)
+    event_record(
+        type=EventType.HOLD_RELEASED,
+        user_id=user_id,
+        record_id=hold.pk,
+        occurred_at=now,
+        data={
+            "scope": "conversation" if hold.conversation_id is not None else "account",
+            "conversation_id": hold.conversation_id,
+        },
+    )
     logger.info("retention hold released", extra={"hold_id": hold.pk})
     return hold

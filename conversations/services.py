@@ -273,14 +273,11 @@ def conversation_retention_recompute_for_user(
     """Recompute retain_until of every conversation of the user in one UPDATE.
 
     Covered (``rules.covered_q``): activity while the user's present, unbroken opt-in was
-    in force. Anything else gets opt-out retention. Called after every consent decision
-    (``consent.signals.decision_recorded``, inside the deciding transaction).
+    in force. Anything else gets opt-out retention. Called after every consent decision of
+    a user who has conversations (``consent.signals.decision_recorded``, inside the deciding
+    transaction; the decision's own read already asked, so this does not ask again).
     """
     conversations = Conversation.objects.filter(user=user, deleted_by_user_at__isnull=True)
-    # Most decisions are a new user's first, with nothing to recompute; asking costs far
-    # less than compiling the CASE update below.
-    if not conversations.exists():
-        return 0
     now = now or timezone.now()
     policy = policy or current_policy(now=now)
     return conversations.update(retain_until=rules.retain_until_expression(policy=policy, now=now))

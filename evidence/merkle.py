@@ -169,13 +169,12 @@ def perfect_subtrees(start: int, end: int) -> list[tuple[int, int]]:
     to right, as the proofs' recursion splits it (start is aligned as that recursion makes
     it: 0, or a multiple of a power of two at least end - start)."""
     subtrees = []
-    while end - start > 1 and (end - start) & (end - start - 1):
-        k = _split(end - start)
+    while end > start:
+        n = end - start
+        # A perfect remainder is the last piece; otherwise split off the largest power of two.
+        k = n if n & (n - 1) == 0 else _split(n)
         subtrees.append((k.bit_length() - 1, start // k))
         start += k
-    if end > start:
-        n = end - start
-        subtrees.append((n.bit_length() - 1, start // n))
     return subtrees
 
 

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -47,13 +48,13 @@ def policy_facts(policy: Policy) -> dict:
     }
 
 
-def _dialog_key(
-    policy: Policy, facts: dict, variant_digest: str | None, surface: str, language
-) -> str:
-    """Identifies everything the dialog's copy is rendered from (templates/consent/decide.html)."""
+def _dialog_key(policy: Policy, form, surface: str, language) -> str:
+    """Identifies everything the dialog is rendered from (templates/consent/decide.html)."""
     deadline = deadline_of(policy)  # an editorial version's own date is not used
     parts = [policy.pk, policy.version, policy.title, deadline.isoformat()]
-    parts += [facts["opt_in_period"], facts["opt_out_period"], variant_digest, surface]
+    parts += [str(policy.opt_in_retention), str(policy.opt_out_retention)]
+    # The design, and the consent copy in the language shown (reviewed translations).
+    parts += [form.variant_digest, form.copy_digest, surface]
     parts += [language.shown, language.requested]  # the copy's language and the note's
     parts.append(timezone.get_current_timezone_name())  # the deadline is shown in local time
     parts.append(get_language())  # the copy is translated
@@ -61,23 +62,35 @@ def _dialog_key(
 
 
 def decision_context(*, policy: Policy, served: ServedScreen, next_url: str = "") -> dict:
-    """The decision screen's context for a screen already served (consent.services)."""
+    """The decision screen's context for a screen already served (consent.services).
+
+    The facts and the deadline are worked out only if a template reads them: a dialog this
+    process has rendered before is not rendered again (``_dialog_render``).
+    """
     form, surface, language = served.form, served.form.surface, served.language
-    with translation.override(language.shown):
-        facts = policy_facts(policy)
+    request_language = get_language()
+
+    def facts() -> dict:
+        with translation.override(language.shown):
+            return policy_facts(policy)
+
+    def deadline():
+        # The decision basis's deadline, in the zone this request renders in (named if the
+        # site's): said in the notice's first lines and in the lockout's first sentence.
+        with translation.override(request_language):
+            return deadline_text(deadline_of(policy))
+
     variant = served.choice.variant
     return {
         # The consent copy in the language it is shown in (consent.copy).
         "policy": policy_in(policy, language.shown),
-        "facts": facts,
+        "facts": SimpleLazyObject(facts),
         "variant": design_in(variant, language.shown) if variant is not None else None,
         "copy_language": language,
         "copy_note": language.note(),
         "surface": surface,
-        "dialog_key": _dialog_key(policy, facts, form.variant_digest, surface, language),
-        # The decision basis's deadline, in the zone this request renders in (named if the
-        # site's): said in the notice's first lines and in the lockout's first sentence.
-        "deadline": deadline_text(deadline_of(policy)),
+        "dialog_key": _dialog_key(policy, form, surface, language),
+        "deadline": SimpleLazyObject(deadline),
         "form_token": form.token(),
         "deferrable": surface == Surface.EXISTING_NOTICE,
         "blocking": surface in (Surface.FIRST_LOGIN, Surface.DEADLINE_GATE),
@@ -92,7 +105,8 @@ def _fragment(request: HttpRequest, template: str, context: dict, *, language: s
     never mixes the person's language into copy shown in another one.
     """
     with translation.override(language):
-        return render_to_string(template, {**context, "csrf_token": get_token(request)})
+        csrf_token = context.get("csrf_token") or get_token(request)
+        return render_to_string(template, {**context, "csrf_token": csrf_token})
 
 
 # A dialog is the same for everyone shown this design under this policy on this surface in
@@ -126,7 +140,7 @@ def _dialog_render(
         skeleton = _DialogSkeleton(html=html, shown=ShownDialog.of(html))
         caches[DIALOG_CACHE].set(key, skeleton)
     values = {
-        "csrf_token": get_token(request),
+        "csrf_token": context["csrf_token"],
         "form_token": context["form_token"],
         "next_url": context["next_url"],
     }
@@ -145,6 +159,8 @@ def decision_dialog(
         user=request.user, policy=policy, surface=surface, requested_language=get_language()
     )
     context = decision_context(policy=policy, served=served, next_url=next_url)
+    # The page's forms and the dialog's share one masked token: masking costs per call.
+    context["csrf_token"] = get_token(request)
     if error is not None:
         context["error"] = error
     html, shown = _dialog_render(request, context, language=served.language.shown)

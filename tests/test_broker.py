@@ -1,12 +1,12 @@
 """config.broker: enqueueing a draining task after many commits (CoalescedEnqueue), and
-config.durability's transaction that does not wait for the disk."""
+config.durability's insert whose commit does not wait for the disk."""
 
 import pytest
 from celery import shared_task
 from django.db import connection, transaction
 
 from config.broker import CoalescedEnqueue
-from config.durability import commit_without_disk_wait
+from config.durability import insert_without_disk_wait
 
 
 @shared_task
@@ -95,39 +95,40 @@ def test_a_refused_enqueue_is_reported(monkeypatch):
 # --- config.durability ---------------------------------------------------------------------
 
 
-def synchronous_commit() -> str | None:
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW synchronous_commit")
-        return cursor.fetchone()[0]
+def shown_copy(digest: str):
+    """An unsaved row with every field set, its key included, as the function expects."""
+    from django.utils import timezone
+
+    from consent.models import ShownCopy
+
+    return ShownCopy(digest=digest, html="<p>shown</p>", created_at=timezone.now())
 
 
 @pytest.mark.django_db(transaction=True)
-def test_its_own_transaction_commits_without_waiting_for_the_disk_on_postgresql():
-    from accounts.models import User
+def test_in_autocommit_the_row_is_committed_and_the_setting_ends_with_it():
+    from consent.models import ShownCopy
 
-    before = synchronous_commit()
-    with commit_without_disk_wait():
-        inside = synchronous_commit()
-        User.objects.create_user("durability@example.com", "a-long-password-1")
+    insert_without_disk_wait(shown_copy("a" * 64))
 
-    assert User.objects.filter(email="durability@example.com").exists()  # committed
+    assert ShownCopy.objects.get(digest="a" * 64).html == "<p>shown</p>"
     if connection.vendor == "postgresql":
-        assert (before, inside, synchronous_commit()) == ("on", "off", "on")  # SET LOCAL only
-    else:
-        assert inside is None
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            # The statement's own transaction only (set_config is_local): later ones wait.
+            assert cursor.fetchone()[0] == "on"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_inside_a_callers_transaction_it_changes_nothing():
-    from accounts.models import User
+def test_inside_a_callers_transaction_the_row_commits_or_rolls_back_with_it():
+    from consent.models import ShownCopy
 
     with transaction.atomic():
-        with commit_without_disk_wait():
-            inside = synchronous_commit()
-            User.objects.create_user("joined@example.com", "a-long-password-1")
-        transaction.set_rollback(True)  # the caller's transaction decides: rolled back
+        insert_without_disk_wait(shown_copy("b" * 64))
+        assert ShownCopy.objects.filter(digest="b" * 64).exists()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                assert cursor.fetchone()[0] == "on"  # the caller's commit still waits
+        transaction.set_rollback(True)
 
-    assert not User.objects.filter(email="joined@example.com").exists()
-    assert inside in (None, "on")
+    assert not ShownCopy.objects.filter(digest="b" * 64).exists()

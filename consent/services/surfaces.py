@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from config.durability import commit_without_disk_wait
+from config.durability import insert_without_disk_wait
 
 from ..copy import CopyLanguage, dialog_language
 from ..designs import VariantChoice, design_source
@@ -108,7 +108,7 @@ def served_notice_record(
 ) -> ServedNotice:
     """Keep one rendering of a consent surface: what it showed, to whom, when, in which
     language. One insert per rendering (plus the shown copy's, the first time), committed
-    without waiting for the disk (config.durability: the decision answering it will).
+    without waiting for the disk (config.durability: the decision answering it does).
 
     The language kept is the one the consent copy was shown in, as the form carries it
     (``language`` only for forms issued without one), and the one asked for.
@@ -116,20 +116,21 @@ def served_notice_record(
     if form.served_id is None:
         raise ValueError("the form was issued without a serving id (decision_screen_serve)")
     shown_language = form.language or language or ""
-    with commit_without_disk_wait():
-        digest = shown_copy_store(
-            rendered, language=shown_language or None, copy_digest=form.copy_digest
-        )
-        return ServedNotice.objects.create(
-            id=form.served_id,
-            user_id=form.user_id,
-            surface=form.surface,
-            policy=policy,
-            variant=variant,
-            arm=arm,
-            language=shown_language[:35],
-            requested_language=form.requested_language,
-            copy_digest=form.copy_digest,
-            served_at=form.shown_at,
-            shown_copy_id=digest,
-        )
+    digest = shown_copy_store(
+        rendered, language=shown_language or None, copy_digest=form.copy_digest
+    )
+    serving = ServedNotice(
+        id=form.served_id,
+        user_id=form.user_id,
+        surface=form.surface,
+        policy=policy,
+        variant=variant,
+        arm=arm,
+        language=shown_language[:35],
+        requested_language=form.requested_language,
+        copy_digest=form.copy_digest,
+        served_at=form.shown_at,
+        shown_copy_id=digest,
+    )
+    insert_without_disk_wait(serving)
+    return serving

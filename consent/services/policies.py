@@ -32,8 +32,11 @@ BASIS_MOVED = (
 
 def policy_version_validate(policy: Policy) -> None:
     """Raise ``ValidationError`` if saving ``policy`` as it is would break a decision basis."""
-    others = list(Policy.objects.exclude(pk=policy.pk).order_by(*POLICY_ORDER))
-    before = policy_bases_of(others)
+    stored = list(Policy.objects.order_by(*POLICY_ORDER))
+    # As stored, the version being edited included: without it, a wording fix of this very
+    # version would seem to amend another one before the edit, so any edit "moved" it.
+    before = policy_bases_of(stored)
+    others = [other for other in stored if other.pk != policy.pk]
     ordered = sorted(
         [*others, policy], key=lambda p: (p.effective_at, p.pk or float("inf")), reverse=True
     )

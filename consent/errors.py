@@ -57,6 +57,10 @@ DESIGN_IN_USE_FAILS_LINT = (
     "“{variant}” is the default for the EU/EEA/UK, and this copy would fail {rules}. "
     "Change the copy so it passes, or first make another design the EU/EEA/UK default."
 )
+DEFAULT_SWITCHED_OFF = (
+    "“{variant}” is the default for the EU/EEA/UK and cannot be switched off. First make "
+    "another design the EU/EEA/UK default."
+)
 DEFAULT_INACTIVE = (
     "“{variant}” is switched off (not active). Activate it before making it a default."
 )

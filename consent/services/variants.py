@@ -77,17 +77,24 @@ def variant_make_default(
 
 
 def variant_copy_validate(variant: ModalVariant) -> None:
-    """Refuse new copy that fails the lint for a design that is the EU/EEA/UK default.
+    """Refuse an edit that would leave the EU/EEA/UK default unshowable: switching it off,
+    or new copy that fails the lint.
 
-    ``variant`` carries the edited, unsaved fields. A design that is only the rest of
-    the world's default may fail; experiments add their own check for live arms.
+    ``variant`` carries the edited, unsaved fields. With its default switched off the
+    EU/EEA/UK is left a fallback that may be no design at all (when no other active one
+    passes the lint), and then every decision screen there fails (``default_variant``).
+    A design that is only the rest of the world's default may fail; experiments add
+    their own check for live arms.
     """
-    if variant.pk is None or not variant.is_active:
-        return
-    if DesignDefault.objects.filter(
+    if not DesignDefault.objects.filter(
         variant_id=variant.pk, jurisdiction_group=JurisdictionGroup.EU_EEA_UK
     ).exists():
-        _refuse_failing(variant, message=errors.DESIGN_IN_USE_FAILS_LINT)
+        return  # a new design (no pk yet) is nobody's default either
+    if not variant.is_active:
+        raise ValidationError(
+            errors.DEFAULT_SWITCHED_OFF.format(variant=variant.key), code="default_switched_off"
+        )
+    _refuse_failing(variant, message=errors.DESIGN_IN_USE_FAILS_LINT)
 
 
 def variant_choice_guard(*, user, surface: str, chosen):

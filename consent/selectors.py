@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from config.memo import ProcessMemo
 
@@ -227,8 +226,8 @@ class Standing:
 
     @classmethod
     def from_columns(cls, version_ids: frozenset[int], choice, deferred_until) -> "Standing":
-        if isinstance(deferred_until, str):  # SQLite hands back subquery text
-            deferred_until = parse_datetime(deferred_until)
+        # A raw cursor skips the field's converters: SQLite's driver parses the column by its
+        # declared type (a scalar subquery keeps it) but hands back naive UTC.
         if deferred_until is not None and timezone.is_naive(deferred_until):
             deferred_until = timezone.make_aware(deferred_until, UTC)
         return cls(version_ids=version_ids, choice=choice or None, deferred_until=deferred_until)

@@ -20,9 +20,9 @@ def verified_opt_in_q(*, policy_ids: Iterable[int], prefix: str = "") -> Q:
 
     ``policy_ids``: the versions whose opt-ins count (``consent.selectors.PolicyBasis``).
     """
+    # Sorted so the SQL is the same for the same versions. No versions match nothing, as
+    # any ``__in=[]`` does.
     policy_ids = sorted(policy_ids)
-    if not policy_ids:
-        return Q(pk__in=[])
     p = prefix
     return Q(
         **{

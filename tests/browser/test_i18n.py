@@ -1,5 +1,6 @@
 # ruff: noqa: RUF001 -- Japanese text uses its own full-width punctuation
-"""Whole journeys in German and in Japanese, in a phone-sized browser (issue 15).
+"""Whole journeys in every language the product ships besides English (German, French,
+Spanish, Japanese), in a phone-sized browser (issue 15).
 
 Sign-up with the language and the browser's time zone chosen, the first-login decision,
 the existing-user notice of a new policy version, a change in privacy settings and the
@@ -53,6 +54,36 @@ WORDS = {
         "receipt": "Einwilligungsbeleg",
         "kept": "5 Jahre",
     },
+    "fr": {
+        "accept_language": "fr-FR",
+        "zone": "Europe/Paris",
+        "zone_abbreviation": r"CES?T",
+        "finish": "Terminez la création de votre compte",
+        "create": "Créer le compte",
+        "chats": "Vos conversations",
+        "not_now": "Plus tard",
+        "deferred": "D'accord, nous vous redemanderons",
+        "privacy": "Paramètres de confidentialité",
+        "saved": "Enregistré : les conversations nouvelles et rouvertes",
+        "receipt_link": "Reçu",
+        "receipt": "Reçu de consentement",
+        "kept": "5 ans",
+    },
+    "es": {
+        "accept_language": "es-ES",
+        "zone": "Europe/Madrid",
+        "zone_abbreviation": r"CES?T",
+        "finish": "Termina de crear tu cuenta",
+        "create": "Crear cuenta",
+        "chats": "Tus chats",
+        "not_now": "Ahora no",
+        "deferred": "De acuerdo, te lo volveremos a preguntar",
+        "privacy": "Configuración de privacidad",
+        "saved": "Guardado: los chats nuevos y los que vuelvas a abrir",
+        "receipt_link": "Comprobante",
+        "receipt": "Comprobante de consentimiento",
+        "kept": "5 años",
+    },
     "ja": {
         "accept_language": "ja-JP",
         "zone": "Asia/Tokyo",
@@ -97,7 +128,32 @@ def html_lang(page) -> str:
     return page.locator("html").get_attribute("lang")
 
 
-@pytest.mark.parametrize("language", ["de", "ja"])
+def wider_than_the_phone(page) -> list[str]:
+    """Visible elements reaching past the right edge: longer words must wrap, not scroll sideways."""
+    return page.evaluate(
+        """() => {
+            const width = document.documentElement.clientWidth;
+            // Text clipped for screen readers only (.visually-hidden) is never seen.
+            const clipped = (el) => {
+                for (let node = el; node; node = node.parentElement) {
+                    if (getComputedStyle(node).clip !== 'auto') return true;
+                }
+                return false;
+            };
+            const wide = [...document.querySelectorAll('body *')].filter((el) => {
+                const box = el.getBoundingClientRect();
+                return box.width > 0 && box.height > 0 && Math.round(box.right) > width
+                    && !clipped(el);
+            });
+            const named = wide.map((el) => el.tagName.toLowerCase()
+                + (el.id ? '#' + el.id : '') + ' ' + (el.textContent || '').trim().slice(0, 40));
+            if (document.documentElement.scrollWidth > width) named.unshift('document scrolls sideways');
+            return named;
+        }"""
+    )
+
+
+@pytest.mark.parametrize("language", list(WORDS))
 def test_a_person_goes_through_everything_in_their_language(
     browser, live_server, language, axe_violations
 ):
@@ -119,6 +175,7 @@ def test_a_person_goes_through_everything_in_their_language(
     expect(page.locator("#id_language")).to_have_value(language)
     expect(page.locator("#id_time_zone")).to_have_value(words["zone"])
     assert axe_violations(page) == []
+    assert wider_than_the_phone(page) == []
     page.locator("#id_password1").fill(PASSWORD)
     page.locator("#id_password2").fill(PASSWORD)
     page.get_by_role("button", name=words["create"]).click()
@@ -131,6 +188,7 @@ def test_a_person_goes_through_everything_in_their_language(
     assert dialog.get_attribute("lang") == language
     expect(dialog).to_contain_text(words["kept"])
     assert axe_violations(page) == []
+    assert wider_than_the_phone(page) == []
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"i18n-decide-{language}-390.png"))
     dialog.get_by_role("button", name=design.decline_label).click()
@@ -147,6 +205,7 @@ def test_a_person_goes_through_everything_in_their_language(
     notice = page.get_by_role("dialog", name=design.headline)
     expect(notice).to_be_visible()
     assert axe_violations(page) == []
+    assert wider_than_the_phone(page) == []
     notice.get_by_role("button", name=words["not_now"]).click()
     expect(page.get_by_text(words["deferred"])).to_be_visible()
 
@@ -154,6 +213,7 @@ def test_a_person_goes_through_everything_in_their_language(
     page.goto(f"{live_server.url}{reverse('consent:privacy_settings')}")
     expect(page.get_by_role("heading", level=1)).to_have_text(words["privacy"])
     assert axe_violations(page) == []
+    assert wider_than_the_phone(page) == []
     page.get_by_role("button", name=design.accept_label, exact=True).click()
     expect(page.get_by_text(words["saved"])).to_be_visible()
 
@@ -168,6 +228,7 @@ def test_a_person_goes_through_everything_in_their_language(
         re.compile(rf"0?{local.hour}:{local:%M}:\d\d {words['zone_abbreviation']}")
     )
     assert axe_violations(page) == []
+    assert wider_than_the_phone(page) == []
     context.close()
 
 

@@ -32,8 +32,10 @@
       dialog.close();
       dialog.showModal();
     }
-    var heading = dialog.querySelector("h2");
-    if (heading) heading.focus();
+    // A refused answer's reason comes first (decide.html [data-consent-error]): focused, it
+    // is read out on a page load too, where a role="alert" present from the start is not.
+    var start = dialog.querySelector("[data-consent-error]") || dialog.querySelector("h2");
+    if (start) start.focus();
 
     dialog.addEventListener("cancel", function (event) {
       event.preventDefault();
@@ -94,7 +96,7 @@
   document.body && document.body.addEventListener("htmx:afterSwap", function (event) {
     var dialog = event.target.closest && event.target.closest("dialog[data-consent-dialog]");
     if (!dialog) return;
-    var focusTarget = dialog.querySelector("[data-autofocus], h2");
+    var focusTarget = dialog.querySelector("[data-consent-error], [data-autofocus], h2");
     if (focusTarget) focusTarget.focus();
   });
 

@@ -3,6 +3,7 @@ rendering of each consent dialog whose exact HTML is kept (consent.ServedNotice)
 
 import hashlib
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -16,9 +17,10 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from .compliance import jurisdiction_group
 from .copy import CopyLanguage, design_in, policy_in, policy_language
 from .deadlines import deadline_text
-from .models import Choice, Policy, Surface
+from .models import Choice, ModalVariant, Policy, Surface
 from .selectors import (
     consent_records_for,
     consent_state_for,
@@ -39,6 +41,14 @@ DIALOG_TEMPLATE = "consent/decide.html#decision-form"
 # Process-local (config.settings: CACHES["fragments"]), so a dialog costs no round trip.
 DIALOG_CACHE = "fragments"
 SETTINGS_CHOICE_TEMPLATE = "consent/privacy_settings.html#training-choice"
+
+logger = logging.getLogger(__name__)
+
+
+class NoDesignShowable(Exception):
+    """No consent design may be shown to this person on this surface: every design offered
+    there fails the compliance lint for their jurisdiction group (only a write past the
+    admin checks gets here; ``consent.selectors.default_variant``)."""
 
 
 def policy_facts(policy: Policy) -> dict:
@@ -154,10 +164,27 @@ def decision_dialog(
     request: HttpRequest, *, policy: Policy, surface: str, next_url: str = "", error=None
 ) -> dict:
     """Serve a consent screen: the decision context plus ``dialog_html``, the dialog as
-    sent, whose serving and exact copy are kept (``consent.services.served_notice_record``)."""
-    served = decision_screen_serve(
-        user=request.user, policy=policy, surface=surface, requested_language=get_language()
-    )
+    sent, whose serving and exact copy are kept (``consent.services.served_notice_record``).
+
+    Raises ``NoDesignShowable`` (logged, with ids only) when no design may be shown.
+    """
+    try:
+        served = decision_screen_serve(
+            user=request.user, policy=policy, surface=surface, requested_language=get_language()
+        )
+    except ModalVariant.DoesNotExist as exc:
+        # Raised before the exposure, the form and the serving: nothing was written.
+        user = request.user
+        logger.error(
+            "no consent design may be shown; the decision screen is unavailable",
+            extra={
+                "user_id": user.pk,
+                "policy_id": policy.pk,
+                "surface": str(surface),
+                "jurisdiction_group": str(jurisdiction_group(getattr(user, "country", ""))),
+            },
+        )
+        raise NoDesignShowable(surface) from exc
     context = decision_context(policy=policy, served=served, next_url=next_url)
     # The page's forms and the dialog's share one masked token: masking costs per call.
     context["csrf_token"] = get_token(request)

@@ -19,7 +19,12 @@ from . import errors, replies
 from .errors import ConsentError
 from .forms import DecisionSubmissionForm, DeferSubmissionForm
 from .models import ConsentRecord, Policy, Surface
-from .presenters import decision_dialog, policy_page_context, privacy_settings_context
+from .presenters import (
+    NoDesignShowable,
+    decision_dialog,
+    policy_page_context,
+    privacy_settings_context,
+)
 from .receipts import receipt_build, receipt_page_context
 from .selectors import consent_record_get_for, current_policy, gate_status, policy_basis
 from .services import (
@@ -72,15 +77,27 @@ def _decision_screen(
     request: HtmxHttpRequest, *, status, next_url: str, error: ConsentError | None = None
 ) -> HttpResponse:
     surface = status.surface or Surface.EXISTING_NOTICE
-    context = decision_dialog(
-        request, policy=status.policy, surface=surface, next_url=next_url, error=error
-    )
+    try:
+        context = decision_dialog(
+            request, policy=status.policy, surface=surface, next_url=next_url, error=error
+        )
+    except NoDesignShowable:
+        return _no_design(request, policy=status.policy, blocking=status.blocks)
     if error is None:
         return render(request, "consent/decide.html", context)
     if request.htmx:  # the new form replaces the old dialog in place
         response = HttpResponse(context["dialog_html"], status=error.status)
         return reswap(response, "outerHTML")
     return render(request, "consent/decide.html", context, status=error.status)
+
+
+def _no_design(request: HtmxHttpRequest, *, policy: Policy, blocking: bool) -> HttpResponse:
+    """No design may be shown (logged by consent.presenters): say so, and keep the way to
+    data rights and out open (consent.gate). 503: the fault is the site's, not theirs."""
+    if request.htmx:  # htmx swaps no 5xx answer (base.html): load the page itself
+        return HttpResponseClientRedirect(reverse("consent:decide"))
+    context = {"policy": policy, "blocking": blocking}
+    return render(request, "consent/no_design.html", context, status=503)
 
 
 def _superseded(request: HtmxHttpRequest, error: ConsentError, next_url: str) -> HttpResponse:

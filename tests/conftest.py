@@ -52,3 +52,19 @@ def _fresh_process_memos():
     caches["fragments"].clear()
     yield
     ProcessMemo.forget_all()
+
+
+# --- The active language is per thread: a request in German leaves German active -------
+
+
+@pytest.fixture(autouse=True)
+def _site_language_between_tests():
+    """LocaleMiddleware activates each request's language and nothing deactivates it, so a
+    test rendering outside a request (a template, an email) would read the language of
+    whichever test's request ran last in this thread."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

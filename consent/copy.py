@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import get_language_info, gettext
+from django.utils.translation import get_language_info, gettext, gettext_noop
 
 from config.memo import ProcessMemo
 
@@ -119,6 +119,11 @@ def copy_digest(*, policy: Policy, variant: ModalVariant | None, language: str) 
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# Language names the fallback note gives, translated by this project's catalogs: Django's
+# own Japanese catalog names English "英語(米国)", a region nobody chose.
+LANGUAGE_NAMES = {"en": gettext_noop("English")}
+
+
 @dataclass(frozen=True)
 class CopyLanguage:
     """The language a person asked for and the one their consent copy is shown in."""
@@ -139,7 +144,9 @@ class CopyLanguage:
                 "This notice isn't available in %(requested)s yet; it is shown in %(shown)s."
             ) % {
                 "requested": get_language_info(self.requested)["name_local"],
-                "shown": get_language_info(self.shown)["name_translated"],
+                "shown": gettext(
+                    LANGUAGE_NAMES.get(self.shown, get_language_info(self.shown)["name"])
+                ),
             }
 
 

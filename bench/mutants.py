@@ -202,6 +202,22 @@ CATALOGUE: tuple[Mutant, ...] = (
         ("tests/consent/test_live_policy.py",),
     ),
     Mutant(
+        "decision-form-policy-taken-as-live",
+        "consent/services/decisions.py",
+        "    live = policy if basis.live_policy_id == policy.pk else policy_live(now=now)",
+        "    live = policy",
+        "4: the live policy is the database's, not the one the form was rendered under",
+        ("tests/consent/test_live_policy.py",),
+    ),
+    Mutant(
+        "served-dialog-key-without-copy",
+        "consent/presenters.py",
+        "    parts += [form.variant_digest, form.copy_digest, surface]",
+        "    parts += [form.variant_digest, surface]",
+        "6: what a serving keeps is what was shown (reworded copy is never served from before)",
+        ("tests/consent/test_dialog_skeleton.py",),
+    ),
+    Mutant(
         "decision-other-users-serving",
         "consent/services/decisions.py",
         "    if served_id is not None and basis.served_to_user_id != user.pk:",

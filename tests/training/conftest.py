@@ -103,3 +103,12 @@ def export_storage_dir(settings, tmp_path):
     }
     settings.TRAINING_EXPORT_STORAGE = "training_exports_test"
     return directory
+
+
+@pytest.fixture
+def six_chats(person, decide, chat):
+    """Two opted-in people, six conversations: three shards of two."""
+    people = [person(), person()]
+    for someone in people:
+        decide.opt_in(someone)
+    return [chat(people[n % 2]) for n in range(6)]

@@ -32,15 +32,6 @@ from .conftest import exported_ids
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def six_chats(person, decide, chat):
-    """Two opted-in people, six conversations: three shards of two."""
-    people = [person(), person()]
-    for someone in people:
-        decide.opt_in(someone)
-    return [chat(people[n % 2]) for n in range(6)]
-
-
 def test_a_policy_published_during_an_inline_export_stops_it_and_records_nothing(
     six_chats, tmp_path, monkeypatch
 ):

@@ -35,15 +35,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def six_chats(person, decide, chat):
-    """Two opted-in people, six conversations: three shards of two."""
-    people = [person(), person()]
-    for someone in people:
-        decide.opt_in(someone)
-    return [chat(people[n % 2]) for n in range(6)]
-
-
-@pytest.fixture
 def plan(tmp_path, clock):
     def make(**kwargs):
         clock.shift(timedelta(seconds=1))

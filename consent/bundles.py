@@ -7,6 +7,10 @@ their "Not now"s; once for the bundle: the exact HTML of each screen shown (name
 SHA-256), the policy texts (named by version, hashing to each receipt's policy digest),
 the signed tree heads the proofs lead to, the public keys that signed them, the standalone
 verifier and a README. ``manifest.json`` holds the SHA-256 of every other file.
+
+Per record also: where its ``consent.decided`` event reached each downstream system that
+takes that type (``webhooks.selectors.records_propagation``, the same rows as the record's
+admin page), as of the moment the bundle was made.
 """
 
 import hashlib
@@ -25,6 +29,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from evidence import keys
+from webhooks.models import DeliveryStatus, EventType
+from webhooks.selectors import NOT_SUBSCRIBED, Propagation, RecordPropagation, records_propagation
 
 from .chain import record_canonical
 from .models import ConsentRecord, NoticeDeferral, Policy, ServedNotice, ShownCopy
@@ -33,6 +39,10 @@ from .receipts import receipt_page_context
 BUNDLE_FORMAT = "consentgate-evidence-bundle/v1"
 VERIFIER = Path(settings.BASE_DIR) / "tools" / "verify_receipt.py"
 README_TEMPLATE = "consent/evidence_bundle_readme.md"
+NO_EVENT_NOTE = (
+    "No webhook event: this record was made before downstream systems were told of consent "
+    "changes by webhook, so no system was told of it this way."
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,7 @@ class BundleSummary:
     shown_copies: int = 0
     heads: int = 0
     unanchored: int = 0  # records no signed head covered yet: their receipts carry no proof
+    without_event: int = 0  # records made before the webhooks outbox: no system was told
     files: dict[str, str] = field(default_factory=dict)  # path -> SHA-256
 
     def __str__(self) -> str:
@@ -87,6 +98,8 @@ class BundleSummary:
         )
         if self.unanchored:
             text += f"; {self.unanchored} records not yet under a signed head (no proof)"
+        if self.without_event:
+            text += f"; {self.without_event} records made before webhooks (no system told)"
         return text
 
 
@@ -133,6 +146,53 @@ def _record_row(record: ConsentRecord) -> dict:
     }
 
 
+def _subscriber_status(row: Propagation) -> dict:
+    status = {
+        "subscriber_id": row.subscriber.pk,
+        "subscriber_name": row.subscriber.name,
+        "status": row.status,
+        "webhook_id": row.event_id,
+    }
+    if row.status == DeliveryStatus.DELIVERED:
+        status |= {
+            "delivered_at": _iso(row.delivered_at),
+            "response_status": row.response_status,
+            "attempts": row.attempts,
+        }
+    elif row.status == DeliveryStatus.FAILED:
+        status |= {
+            "attempts": row.attempts,
+            "last_response_status": row.response_status,
+            "last_error": row.last_error,
+            "next_attempt_at": _iso(row.next_attempt_at),
+        }
+    elif row.status == DeliveryStatus.DEAD_LETTERED:
+        status |= {
+            "dead_lettered_at": _iso(row.dead_lettered_at),
+            "attempts": row.attempts,
+            "last_response_status": row.response_status,
+            "last_error": row.last_error,
+        }
+    return status
+
+
+def _delivery_row(record: ConsentRecord, propagation: RecordPropagation, *, as_of) -> dict:
+    """Per subscriber that takes the record's event type, keyed by its (unique) name."""
+    return {
+        "record_id": str(record.pk),
+        "event_type": EventType.CONSENT_DECIDED.value,
+        # The Standard Webhooks ``webhook-id`` header: a receiver's logs are matched on it.
+        "webhook_id": propagation.event_ids[0] if propagation.event_ids else None,
+        "no_event": None if propagation.event_ids else NO_EVENT_NOTE,
+        "status_as_of": _iso(as_of),
+        "subscribers": {
+            row.subscriber.name: _subscriber_status(row)
+            for row in propagation.rows
+            if row.status != NOT_SUBSCRIBED
+        },
+    }
+
+
 def _public_key_pem(raw: bytes) -> bytes:
     return Ed25519PublicKey.from_public_bytes(raw).public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -173,6 +233,11 @@ def evidence_bundle_write(
     for deferral in scope.deferrals():
         deferrals_by_user.setdefault(deferral.user_id, []).append(deferral)
 
+    propagations = records_propagation(
+        event_type=EventType.CONSENT_DECIDED,
+        record_ids=[str(r.pk) for records in records_by_user.values() for r in records],
+    )
+
     digests: set[str] = set()
     policies: dict[str, Policy] = {}
     heads: dict[int, dict] = {}
@@ -197,6 +262,10 @@ def evidence_bundle_write(
                 context["policy_href"] = f"../../../policies/{record.policy.version}.txt"
                 html = render_to_string("consent/receipt_standalone.html", context)
                 writer.add(f"{base}/receipts/{record.pk}.html", html.encode())
+                propagation = propagations[str(record.pk)]
+                delivery = _delivery_row(record, propagation, as_of=made_at)
+                writer.add(f"{base}/deliveries/{record.pk}.json", _json(delivery))
+                summary.without_event += not propagation.event_ids
                 policies[record.policy.version] = record.policy
                 proof = receipt["anchored_evidence"]
                 if proof is None:

@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from . import errors
 from .addresses import EndpointRefused, endpoint_resolve
 from .models import OPEN_STATUSES, Delivery, DeliveryStatus, Event, EventType, Subscriber
-from .selectors import record_acknowledged_q, record_propagation
+from .selectors import NO_EVENT, record_acknowledged_q, record_propagation
 from .services import (
     deliveries_replay,
     events_replay,
@@ -246,6 +246,7 @@ PROPAGATION_LABELS = {
     DeliveryStatus.FAILED: "failed, retrying",
     DeliveryStatus.DELIVERED: "delivered",
     DeliveryStatus.DEAD_LETTERED: "dead-lettered",
+    NO_EVENT: "never told (recorded before webhooks existed)",
 }
 
 

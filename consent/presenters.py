@@ -142,7 +142,9 @@ def _dialog_render(
     if context.get("error") is not None:
         html = _fragment(request, DIALOG_TEMPLATE, context, language=language)
         return html, ShownDialog.of(html)
-    key = f"consent-dialog:{context['dialog_key']}"
+    # The markers are this process's own: a cache shared between processes (a deployment
+    # pointing "fragments" at Redis) must never hand one process another's skeleton.
+    key = f"consent-dialog:{_MARKER}:{context['dialog_key']}"
     skeleton = caches[DIALOG_CACHE].get(key)
     if skeleton is None:
         with translation.override(language):

@@ -88,3 +88,25 @@ def test_reworded_copy_is_shown_at_once_not_the_dialog_rendered_before(
     assert "Richtlinie zu deinen Daten</a>" in after
     kept = ServedNotice.objects.order_by("served_at").last().shown_copy.html
     assert "Richtlinie zu deinen Daten" in kept
+
+
+def test_a_skeleton_from_another_process_is_never_filled_with_this_ones_values(
+    client, new_user, use_variant, monkeypatch
+):
+    """Each process marks its skeletons with its own random markers; a cache shared between
+    processes (Redis) must not serve one process's skeleton to another."""
+    from consent import presenters
+
+    use_variant("two_buttons")
+    client.force_login(new_user)
+    dialog(client)  # this "process" stores its skeleton
+    other = "feedfacefeedface"  # another process's marker, same shared cache
+    monkeypatch.setattr(presenters, "_MARKER", other)
+    monkeypatch.setattr(
+        presenters, "_HOLES", {name: f"hole-{other}-{name}" for name in presenters._HOLES}
+    )
+
+    sent = dialog(client)
+
+    assert "hole-" not in sent
+    assert TOKEN_RE.search(sent).group(1)

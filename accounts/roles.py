@@ -214,3 +214,29 @@ def permissions_create_all(*, apps=global_apps) -> None:
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
+
+
+def role_grant_operation(role: str, app_label: str, codenames: Iterable[str]):
+    """A reversible data-migration step giving an existing role these permissions.
+
+    A database where the role was never created (roles are made by ``roles_sync``) is left
+    alone; reversing takes the same permissions away again.
+    """
+    from django.db import migrations
+
+    codenames = tuple(codenames)
+
+    def _change(apps, *, grant: bool) -> None:
+        group = apps.get_model("auth", "Group").objects.filter(name=role).first()
+        if group is None:
+            return
+        permissions_create_all(apps=apps)
+        permissions = apps.get_model("auth", "Permission").objects.filter(
+            content_type__app_label=app_label, codename__in=codenames
+        )
+        (group.permissions.add if grant else group.permissions.remove)(*permissions)
+
+    return migrations.RunPython(
+        lambda apps, schema_editor: _change(apps, grant=True),
+        lambda apps, schema_editor: _change(apps, grant=False),
+    )

@@ -3,29 +3,10 @@ verification runs (all read-only in admin)."""
 
 from django.db import migrations
 
-from accounts.roles import permissions_create_all
+from accounts.roles import role_grant_operation
 
 GROUP = "Privacy officer"
 PERMISSIONS = ("view_logentry", "view_signedtreehead", "view_verificationrun")
-
-
-def _permissions(apps):
-    permissions_create_all(apps=apps)
-    return apps.get_model("auth", "Permission").objects.filter(
-        content_type__app_label="evidence", codename__in=PERMISSIONS
-    )
-
-
-def grant(apps, schema_editor):
-    group = apps.get_model("auth", "Group").objects.filter(name=GROUP).first()
-    if group is not None:
-        group.permissions.add(*_permissions(apps))
-
-
-def revoke(apps, schema_editor):
-    group = apps.get_model("auth", "Group").objects.filter(name=GROUP).first()
-    if group is not None:
-        group.permissions.remove(*_permissions(apps))
 
 
 class Migration(migrations.Migration):
@@ -34,4 +15,4 @@ class Migration(migrations.Migration):
         ("evidence", "0002_append_only"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [role_grant_operation(GROUP, "evidence", PERMISSIONS)]

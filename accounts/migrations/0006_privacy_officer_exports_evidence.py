@@ -2,28 +2,9 @@
 
 from django.db import migrations
 
-from accounts.roles import permissions_create_all
+from accounts.roles import role_grant_operation
 
 GROUP = "Privacy officer"
-
-
-def _permissions(apps):
-    permissions_create_all(apps=apps)
-    return apps.get_model("auth", "Permission").objects.filter(
-        content_type__app_label="consent", codename="export_evidence"
-    )
-
-
-def grant(apps, schema_editor):
-    group = apps.get_model("auth", "Group").objects.filter(name=GROUP).first()
-    if group is not None:
-        group.permissions.add(*_permissions(apps))
-
-
-def revoke(apps, schema_editor):
-    group = apps.get_model("auth", "Group").objects.filter(name=GROUP).first()
-    if group is not None:
-        group.permissions.remove(*_permissions(apps))
 
 
 class Migration(migrations.Migration):
@@ -32,4 +13,4 @@ class Migration(migrations.Migration):
         ("consent", "0013_served_notices_append_only"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [role_grant_operation(GROUP, "consent", ("export_evidence",))]

@@ -8,6 +8,8 @@ written for PostgreSQL), as the evidence log does for its sequencer.
 
 from collections.abc import Callable
 
+from django.core.exceptions import ImproperlyConfigured
+
 APPEND_ONLY_MESSAGE = "append-only table: rows may be inserted, never updated or deleted"
 
 Statements = Callable[[str, str], tuple[list[str], list[str]]]
@@ -78,7 +80,11 @@ def trigger_statements(
         return _postgres(table, allow_update_when)
     if vendor == "sqlite":
         return _sqlite(table, allow_update_when)
-    raise NotImplementedError(f"No append-only trigger for the {vendor} backend.")
+    # The evidence tables are append-only only where a trigger makes them so: refuse to
+    # migrate a database this project cannot protect rather than leave them writable.
+    raise ImproperlyConfigured(
+        f"Append-only tables need PostgreSQL or SQLite; {vendor} is not supported."
+    )
 
 
 def append_only_operations(

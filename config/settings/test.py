@@ -47,7 +47,7 @@ WHITENOISE_AUTOREFRESH = True
 # Tests deliver webhooks to a receiver on 127.0.0.1; the SSRF tests turn this off.
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
 # Eager Celery runs a dispatch at once, countdown or not: every change asks for its own
-# (tests/test_broker.py tests the window itself).
+# (tests/test_config_plumbing.py tests the window itself).
 WEBHOOKS_DISPATCH_WINDOW_SECONDS = 0
 # Process memory, never a Redis that REDIS_URL/CACHE_URL may point at: tests clear the cache.
 CACHES = {

@@ -1,5 +1,6 @@
-"""config.broker: enqueueing a draining task after many commits (CoalescedEnqueue), and
-config.durability's insert whose commit does not wait for the disk."""
+"""Shared plumbing in config/: enqueueing a draining task after many commits
+(broker.CoalescedEnqueue), the insert whose commit does not wait for the disk
+(durability), and the append-only triggers' refusal of a database they cannot protect."""
 
 import pytest
 from celery import shared_task
@@ -132,3 +133,12 @@ def test_inside_a_callers_transaction_the_row_commits_or_rolls_back_with_it():
         transaction.set_rollback(True)
 
     assert not ShownCopy.objects.filter(digest="b" * 64).exists()
+
+
+def test_append_only_tables_refuse_a_database_they_cannot_protect():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.append_only import trigger_statements
+
+    with pytest.raises(ImproperlyConfigured, match="need PostgreSQL or SQLite"):
+        trigger_statements("mysql", "consent_consentrecord")

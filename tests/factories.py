@@ -43,3 +43,23 @@ class MessageFactory(factory.django.DjangoModelFactory):
     role = Role.USER
     content = factory.Sequence(lambda n: f"Message number {n}")
     created_at = factory.LazyAttribute(lambda m: m.conversation.last_activity_at)
+
+
+def settings_decision(user, policy, choice: str = "opt_in"):
+    """A decision recorded as the privacy-settings change form records it (no design), now:
+    the one way tests put a user's choice in place without rendering a screen."""
+    import secrets
+
+    from django.utils import timezone
+
+    from consent.models import Surface
+    from consent.services import consent_record_create
+
+    return consent_record_create(
+        user=user,
+        policy=policy,
+        choice=choice,
+        surface=Surface.SETTINGS,
+        form_key=secrets.token_hex(16),
+        shown_at=timezone.now(),
+    )

@@ -22,7 +22,6 @@ refused; 401 no (valid) API token; 403 refused; 404 absent, or not yours.
 Each actor's request runs in a rolled-back savepoint, so a POST never affects the next actor.
 """
 
-import secrets
 from datetime import timedelta
 
 import pytest
@@ -35,12 +34,11 @@ from django.utils import timezone
 
 from accounts.roles import PRIVACY_OFFICER, PRODUCT_ANALYST, SUPPORT
 from api.services import service_token_issue
-from consent.models import Choice, Surface
-from consent.services import consent_record_create
+from consent.models import Choice
 from conversations.services import conversation_start
 from experiments.models import Experiment
 from tests.consent.factories import PolicyFactory
-from tests.factories import UserFactory
+from tests.factories import UserFactory, settings_decision
 
 pytestmark = pytest.mark.django_db
 
@@ -202,14 +200,7 @@ def test_every_admin_model_has_a_rule():
 
 
 def decide(user, policy, choice: str):
-    return consent_record_create(
-        user=user,
-        policy=policy,
-        choice=choice,
-        surface=Surface.SETTINGS,
-        form_key=secrets.token_hex(16),
-        shown_at=timezone.now(),
-    )
+    return settings_decision(user, policy, choice)
 
 
 @pytest.fixture

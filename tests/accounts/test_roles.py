@@ -14,13 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import PRIVACY_OFFICER, PRODUCT_ANALYST, ROLES, SUPPORT, roles_sync
-from consent.models import Choice, ConsentRecord, Policy, Surface
-from consent.services import consent_record_create
+from consent.models import Choice, ConsentRecord, Policy
 from conversations.services import conversation_start
 from experiments.models import Experiment
 from tests.admin_inlines import NO_TRANSLATIONS
 from tests.consent.factories import PolicyFactory
-from tests.factories import UserFactory
+from tests.factories import UserFactory, settings_decision
 from training.models import TrainingUse
 from training.services import training_snapshot_export
 
@@ -61,14 +60,7 @@ def member(role: str | None, *, email: str | None = None, superuser: bool = Fals
 
 
 def decide(user, policy, choice=Choice.OPT_IN) -> ConsentRecord:
-    return consent_record_create(
-        user=user,
-        policy=policy,
-        choice=choice,
-        surface=Surface.SETTINGS,
-        form_key=secrets.token_hex(16),
-        shown_at=timezone.now(),
-    )
+    return settings_decision(user, policy, choice)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The chat UI in a real browser: htmx enhances it, and it still works with JavaScript off."""
 
 import re
-import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,10 +9,10 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from consent.models import Choice, Policy, Surface
-from consent.services import consent_record_create
+from consent.models import Choice, Policy
 from conversations.models import Conversation
 from conversations.services import conversation_start
+from tests.factories import settings_decision
 from training.models import TrainingUse
 from training.services import training_snapshot_export
 
@@ -112,14 +111,7 @@ SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
 def _decide(user, policy, choice):
-    return consent_record_create(
-        user=user,
-        policy=policy,
-        choice=choice,
-        surface=Surface.SETTINGS,
-        form_key=secrets.token_hex(16),
-        shown_at=timezone.now(),
-    )
+    return settings_decision(user, policy, choice)
 
 
 @pytest.fixture

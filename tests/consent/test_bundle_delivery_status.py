@@ -5,7 +5,6 @@ because the record predates webhooks; with the webhook-id a receiver's logs are 
 import hashlib
 import io
 import json
-import secrets
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -17,9 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consent.bundles import NO_EVENT_NOTE
-from consent.models import Choice, ConsentRecord, Surface
-from consent.services import consent_record_create
-from tests.factories import UserFactory
+from consent.models import Choice, ConsentRecord
+from tests.factories import UserFactory, settings_decision
 from tests.webhooks import conftest as webhook_fixtures
 from webhooks.delivery import webhooks_dispatch
 from webhooks.models import Event, EventType
@@ -41,14 +39,7 @@ def policy(db):
 
 
 def _decide(user, policy, choice: str = Choice.OPT_IN) -> ConsentRecord:
-    return consent_record_create(
-        user=user,
-        policy=policy,
-        choice=choice,
-        surface=Surface.SETTINGS,
-        form_key=secrets.token_hex(16),
-        shown_at=timezone.now(),
-    )
+    return settings_decision(user, policy, choice)
 
 
 def _bundle(tmp_path: Path, user) -> tuple[zipfile.ZipFile, str]:

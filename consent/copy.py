@@ -80,12 +80,17 @@ def design_in(variant: ModalVariant, language: str) -> ModalVariant:
     return variant if found is None else design_with(variant, found)
 
 
-def design_with(variant: ModalVariant, found: ModalVariantTranslation) -> ModalVariant:
-    """The design with ``found``'s copy, reviewed or not (to lint it before review)."""
-    translated = shallow.copy(variant)
-    for name in DESIGN_COPY_FIELDS:
+def _with_copy(row, found, fields):
+    """A copy of ``row`` (never saved) with ``fields`` taken from the translation ``found``."""
+    translated = shallow.copy(row)
+    for name in fields:
         setattr(translated, name, getattr(found, name))
     return translated
+
+
+def design_with(variant: ModalVariant, found: ModalVariantTranslation) -> ModalVariant:
+    """The design with ``found``'s copy, reviewed or not (to lint it before review)."""
+    return _with_copy(variant, found, DESIGN_COPY_FIELDS)
 
 
 def policy_in(policy: Policy, language: str) -> Policy:
@@ -96,10 +101,7 @@ def policy_in(policy: Policy, language: str) -> Policy:
 
 def policy_with(policy: Policy, found: PolicyTranslation) -> Policy:
     """The policy with ``found``'s text, reviewed or not."""
-    translated = shallow.copy(policy)
-    for name in POLICY_COPY_FIELDS:
-        setattr(translated, name, getattr(found, name))
-    return translated
+    return _with_copy(policy, found, POLICY_COPY_FIELDS)
 
 
 def copy_digest(*, policy: Policy, variant: ModalVariant | None, language: str) -> str:

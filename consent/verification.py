@@ -327,11 +327,9 @@ class _Verifier:
             )
 
     def check_records(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM {LogEntry._meta.db_table}"
-            )
-            self.tree_size = cursor.fetchone()[0]
+        # As many slots as there are sequenced entries, not MAX(leaf_index) + 1: an index an
+        # attacker wrote far out (or below zero) is named by _put, never allocated for.
+        self.tree_size = LogEntry.objects.filter(leaf_index__isnull=False).count()
         self.leaves = bytearray(merkle.HASH_SIZE * self.tree_size)
         self.filled = bytearray(self.tree_size)
         states = UserConsentState.objects.values_list(
@@ -427,9 +425,28 @@ class _Verifier:
             if leaf_index is not None:
                 self._put(leaf_index, leaf)
 
+    def _stored_leaf(self, leaf_index: int, stored: str) -> bytes:
+        """A stored leaf hash as bytes; a value that is no SHA-256 hex digest is named, and
+        stands in the tree as zeros, so every head covering it fails too."""
+        try:
+            leaf = bytes.fromhex(stored)
+        except ValueError:
+            leaf = b""
+        if len(leaf) != merkle.HASH_SIZE:
+            self.add(f"leaf {leaf_index}", "holds a malformed hash (not 64 hex digits)")
+            return bytes(merkle.HASH_SIZE)
+        return leaf
+
     def _put(self, leaf_index: int, leaf: bytes) -> None:
         """The tree is built from the leaves recomputed from the records (stored ones only
         where no record exists), so a changed record changes the root at every head."""
+        if not 0 <= leaf_index < self.tree_size:
+            self.add(
+                f"leaf {leaf_index}",
+                f"is numbered outside the log's {self.tree_size} sequenced entries "
+                "(entries were removed or renumbered)",
+            )
+            return
         if self.filled[leaf_index]:
             self.add(f"leaf {leaf_index}", "is claimed by more than one log entry")
             return
@@ -475,7 +492,7 @@ class _Verifier:
                 where = f"leaf {leaf_index}" if leaf_index is not None else "unsequenced leaf"
                 self.add(f"record {object_id}", f"is in the log ({where}) but missing")
             if leaf_index is not None:
-                self._put(leaf_index, bytes.fromhex(stored))
+                self._put(leaf_index, self._stored_leaf(leaf_index, stored))
         gap = self.filled.find(0)
         while gap != -1:
             following = self.filled.find(1, gap)

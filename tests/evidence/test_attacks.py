@@ -441,3 +441,31 @@ def test_export_logs_the_user_whose_state_disagrees_with_the_chain(history, capl
         training_snapshot_export(out_path=tmp_path / "snapshot.jsonl")
 
     assert [r.user_id for r in caplog.records] == [ada.pk]
+
+
+@pytest.mark.parametrize("stored", ["zz" * 32, "ab" * 31, "ab" * 31 + "a", ""])
+def test_a_malformed_leaf_hash_is_named_not_a_crash(history, stored):
+    # The record is deleted and its leaf overwritten with something that is no hash at all.
+    withdrawal = history["withdrawal"]
+    _state_points_at(history["ada"], history["first"])
+    entry = LogEntry.objects.get(object_id=str(withdrawal.pk))
+    with triggers_lifted(RECORDS, LOG):
+        ConsentRecord.objects.filter(pk=withdrawal.pk).delete()
+        LogEntry.objects.filter(pk=entry.pk).update(leaf_hash=stored)
+
+    findings = _findings()
+
+    assert f"leaf {entry.leaf_index}: holds a malformed hash (not 64 hex digits)" in findings
+    assert any(f.startswith("head 3") and "root differs" in f for f in findings)
+
+
+@pytest.mark.parametrize("index", [3, 10**12])  # three leaves: 0, 1 and 2
+def test_a_leaf_renumbered_out_of_range_is_named_not_a_crash(history, index):
+    withdrawal = history["withdrawal"]
+    with triggers_lifted(LOG):
+        LogEntry.objects.filter(object_id=str(withdrawal.pk)).update(leaf_index=index)
+
+    findings = _findings()
+
+    assert any(f.startswith(f"leaf {index}: is numbered outside the log") for f in findings)
+    assert any(f.startswith("head 3") for f in findings)

@@ -4,8 +4,8 @@
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://root@127.0.0.1:5432/bench_load;
 the database is dropped and recreated) and wrk. gunicorn serves bench.settings (DEBUG off,
-persistent connections) on 127.0.0.1; every pair below alternates its two sides over
-``--rounds`` rounds and compares medians:
+persistent connections) on 127.0.0.1; in each of ``--rounds`` rounds the sides of a pair
+take turns in 2-second slices (``take_turns``), and the ratio compares medians over rounds:
 
 1. product page (a decided user's conversation list), consent gate on vs off  (>= 0.95)
 2. the consent pop-up (GET /consent/decide/, an undecided new user) vs /bench/minimal/,
@@ -14,8 +14,8 @@ persistent connections) on 127.0.0.1; every pair below alternates its two sides 
    Every decision POST carries its own user's session and a freshly issued one-time
    form (bench/post_pool.lua); the insert POSTs use the same sessions.
 4. decision POSTs with the evidence-log append on vs off (a second gunicorn with
-   BENCH_EVIDENCE_LOG=off; bench/settings.py alone may turn it off), and one-row inserts,
-   in rotating whole turns: the on side against the insert must stay >= 0.50.
+   BENCH_EVIDENCE_LOG=off; bench/settings.py alone may turn it off), and one-row inserts:
+   the on side against the insert must stay >= 0.50.
 
 After the POST load every submitted form is replayed once, as a retrying client would,
 and the run checks that each submitted decision is recorded exactly once, that nothing
@@ -29,7 +29,9 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -120,6 +122,8 @@ class Pool:
         Session.objects.bulk_create(sessions)
         self.file = Path(tempfile.mkstemp(prefix=f"bench-{label}-", suffix=".pool")[1])
         self.file.write_text("\n".join(self.lines) + "\n")
+        self.sent: list[int] = []  # indices of the entries submitted so far
+        self.next = 0  # the first entry no wrk run has been given yet
 
     def post(
         self,
@@ -129,14 +133,20 @@ class Pool:
         connections: int,
         body_override: str | None = None,
         base: str = BASE,
-    ):
-        """wrk over the pool; returns (req/s, indices of the entries sent)."""
-        source = self.file
+    ) -> float:
+        """wrk over the pool's entries not yet sent (all of them, cycling, with
+        ``body_override``); returns req/s. The entries sent are added to ``self.sent``."""
         if body_override is not None:
             source = self.file.with_suffix(".insert")
-            source.write_text(
-                "".join(f"{line.split(chr(9))[0]}\t{body_override}\n" for line in self.lines)
-            )
+            if not source.exists():
+                source.write_text(
+                    "".join(f"{line.split(chr(9))[0]}\t{body_override}\n" for line in self.lines)
+                )
+            first = 0
+        else:
+            source = self.file.with_suffix(f".from{self.next}")
+            source.write_text("".join(f"{line}\n" for line in self.lines[self.next :]))
+            first = self.next
         rps, out = wrk_run(
             f"{base}{path}",
             seconds=seconds,
@@ -151,7 +161,8 @@ class Pool:
                 "cycle" if body_override else "once",
             ),
         )
-        sent = []
+        if body_override is not None:
+            return rps
         for line in out.splitlines():
             if line.startswith("POOL "):
                 fields = dict(part.split("=") for part in line.split()[1:])
@@ -160,8 +171,12 @@ class Pool:
                         f"the pool of {len(self.lines)} ran out; rerun with a larger --pool"
                     )
                 thread = int(fields["thread"])
-                sent += [thread + k * THREADS for k in range(int(fields["sent"]))]
-        return rps, sent
+                sent = [first + thread + k * THREADS for k in range(int(fields["sent"]))]
+                self.sent += sent
+        # Entries a thread skipped past another's last one stay unsent.
+        self.next = max(self.sent, default=first - 1) + 1
+        source.unlink()
+        return rps
 
     def replay(self, indices: list[int]) -> int:
         """Submit the given entries again, one by one; returns how many got a non-3xx answer."""
@@ -194,6 +209,29 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 SLICE_SECONDS = 2
 
 
+def take_turns(
+    runs: dict[str, Callable[[int], float]], *, seconds: int, round_number: int
+) -> dict[str, float]:
+    """One round: each side's mean req/s, the sides taking turns in 2-second slices.
+
+    This machine's speed drifts by 10-20% over tens of seconds (a shared VM), which
+    whole 8-second turns turned into noise in the ratio; slices in rotating order (A B,
+    B A, ... or A B C, B C A, ...) give every side the same share of every drift.
+    ``runs[side](seconds)`` loads one side for that long and returns its req/s.
+    """
+    sides = list(runs)
+    totals = dict.fromkeys(sides, 0.0)
+    slices = max(1, seconds // SLICE_SECONDS)
+    for n in range(slices):
+        k = (n + round_number) % len(sides)
+        for side in sides[k:] + sides[:k]:
+            totals[side] += runs[side](SLICE_SECONDS)
+    means = {side: totals[side] / slices for side in sides}
+    line = ", ".join(f"{side} {means[side]:8.1f} req/s" for side in sides)
+    print(f"  round {round_number}: {line}", flush=True)
+    return means
+
+
 def alternate(
     urls: dict[str, str],
     *,
@@ -203,28 +241,21 @@ def alternate(
     connections: int,
     first_round: int = 1,
 ) -> dict[str, list[float]]:
-    """req/s per side and round, the sides taking turns in 2-second slices.
-
-    This machine's speed drifts by 10-20% over tens of seconds (a shared VM), which
-    whole 8-second turns turned into noise in the ratio; slices of A B B A ... inside
-    each round give both sides the same share of every drift.
-    """
-    sides = list(urls)
-    for url in urls.values():  # warm up
+    """GET req/s per side and round (``take_turns``), after a warm-up of each side."""
+    for url in urls.values():
         wrk(url, seconds=2, cookie=cookie, connections=connections)
-    results: dict[str, list[float]] = {side: [] for side in sides}
-    slices = max(1, seconds // SLICE_SECONDS)
+    runs = {
+        side: partial(wrk, url, cookie=cookie, connections=connections)
+        for side, url in urls.items()
+    }
+    results: dict[str, list[float]] = {side: [] for side in urls}
     for round_number in range(first_round, first_round + rounds):
-        totals = dict.fromkeys(sides, 0.0)
-        for n in range(slices):
-            for side in sides if (n + round_number) % 2 else sides[::-1]:
-                totals[side] += wrk(
-                    urls[side], seconds=SLICE_SECONDS, cookie=cookie, connections=connections
-                )
-        for side in sides:
-            results[side].append(totals[side] / slices)
-        line = ", ".join(f"{side} {results[side][-1]:8.1f} req/s" for side in sides)
-        print(f"  round {round_number}: {line}", flush=True)
+        for side, value in take_turns(
+            {side: lambda s, run=run: run(seconds=s) for side, run in runs.items()},
+            seconds=seconds,
+            round_number=round_number,
+        ).items():
+            results[side].append(value)
     return results
 
 
@@ -289,29 +320,30 @@ def measure_posts(url: str, *, seconds: int, rounds: int, connections: int, pool
         "/bench/insert/", seconds=2, connections=connections, body_override="note=warm"
     )
     if pool_size is None:
-        calibration, _ = insert_pool.post(
+        calibration = insert_pool.post(
             "/bench/insert/", seconds=2, connections=connections, body_override="note=calibrate"
         )
         pool_size = int(calibration * seconds * 1.5) + 500
     print(f"  {pool_size} undecided users with sessions and forms per round", flush=True)
     results = {"decision": [], "insert": []}
     submitted = []
-    for round_number in range(rounds):
+    for round_number in range(1, rounds + 1):
         pool = Pool(f"round{round_number}", pool_size)
-        order = ["decision", "insert"] if round_number % 2 == 0 else ["insert", "decision"]
-        for side in order:
-            if side == "decision":
-                rps, sent = pool.post("/consent/decide/", seconds=seconds, connections=connections)
-                submitted.append((pool, sent))
-            else:
-                rps, _ = insert_pool.post(
-                    "/bench/insert/",
-                    seconds=seconds,
-                    connections=connections,
-                    body_override="note=x",
-                )
-            results[side].append(rps)
-            print(f"  round {round_number + 1}: {side:<8} {rps:8.1f} req/s", flush=True)
+        means = take_turns(
+            {
+                "decision": lambda s, pool=pool: pool.post(
+                    "/consent/decide/", seconds=s, connections=connections
+                ),
+                "insert": lambda s: insert_pool.post(
+                    "/bench/insert/", seconds=s, connections=connections, body_override="note=x"
+                ),
+            },
+            seconds=seconds,
+            round_number=round_number,
+        )
+        submitted.append((pool, pool.sent))
+        for side, value in means.items():
+            results[side].append(value)
     return median(results["decision"]), median(results["insert"]), submitted
 
 
@@ -331,7 +363,7 @@ def measure_log_append(
     insert_pool = Pool("log-insert", 200)
     insert_pool.post("/bench/insert/", seconds=2, connections=connections, body_override="note=w")
     if pool_size is None:
-        calibration, _ = insert_pool.post(
+        calibration = insert_pool.post(
             "/bench/insert/", seconds=2, connections=connections, body_override="note=c"
         )
         pool_size = int(calibration * seconds * 1.5) + 500
@@ -355,28 +387,29 @@ def measure_log_append(
                 body_override="note=w",
                 base=base,
             )
-        sides = list(results)
-        for round_number in range(rounds):
-            order = sides[round_number % 3 :] + sides[: round_number % 3]
-            for side in order:
-                if side == "insert":
-                    rps, _ = insert_pool.post(
-                        "/bench/insert/",
-                        seconds=seconds,
-                        connections=connections,
-                        body_override="note=x",
-                    )
-                else:
-                    pool = Pool(f"log{round_number}-{side.split()[1]}", pool_size)
-                    rps, sent = pool.post(
-                        "/consent/decide/",
-                        seconds=seconds,
-                        connections=connections,
-                        base=bases[side],
-                    )
-                    submitted.append((pool, sent))
-                results[side].append(rps)
-                print(f"  round {round_number + 1}: {side:<8} {rps:8.1f} req/s", flush=True)
+        for round_number in range(1, rounds + 1):
+            pools = {
+                side: Pool(f"log{round_number}-{side.split()[1]}", pool_size)
+                for side in ("log on", "log off")
+            }
+            means = take_turns(
+                {
+                    **{
+                        side: lambda s, pool=pool, base=bases[side]: pool.post(
+                            "/consent/decide/", seconds=s, connections=connections, base=base
+                        )
+                        for side, pool in pools.items()
+                    },
+                    "insert": lambda s: insert_pool.post(
+                        "/bench/insert/", seconds=s, connections=connections, body_override="note=x"
+                    ),
+                },
+                seconds=seconds,
+                round_number=round_number,
+            )
+            submitted += [(pool, pool.sent) for pool in pools.values()]
+            for side, value in means.items():
+                results[side].append(value)
     return (
         median(results["log on"]),
         median(results["log off"]),

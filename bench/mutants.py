@@ -204,9 +204,17 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant(
         "decision-form-policy-taken-as-live",
         "consent/services/decisions.py",
-        "    live = policy if basis.live_policy_id == policy.pk else policy_live(now=now)",
+        "    live = policy if settled else policy_live(now=now)",
         "    live = policy",
         "4: the live policy is the database's, not the one the form was rendered under",
+        ("tests/consent/test_live_policy.py",),
+    ),
+    Mutant(
+        "decision-policy-taking-effect-during-the-lock-wait-missed",
+        "consent/services/decisions.py",
+        "    settled = basis.latest_policy_id == basis.live_policy_id == policy.pk",
+        "    settled = basis.live_policy_id == policy.pk",
+        "4: the policy checked is the one live once the user's lock is held",
         ("tests/consent/test_live_policy.py",),
     ),
     Mutant(
@@ -547,10 +555,28 @@ CATALOGUE: tuple[Mutant, ...] = (
         OUTBOX,
     ),
     Mutant(
+        "outbox-inserted-event-reuses-a-number",
+        "webhooks/services.py",
+        "        _sequences_claim(Counter({subject: 1})),",
+        "        _sequences_claim(Counter({subject: 0})),",
+        "§1 webhooks: each change of a person is one event, in order (the decision's path)",
+        ("tests/webhooks/test_event_inserts.py", *OUTBOX),
+    ),
+    Mutant(
+        "decision-without-its-log-leaf",
+        "consent/services/decisions.py",
+        "            record_log_insert(\n"
+        "                record, previous_hash=basis.previous.record_hash if basis.previous else None\n"
+        "            ),\n",
+        "",
+        "7: every decision is a leaf of the signed evidence log",
+        ("tests/evidence/test_attacks.py", "tests/evidence/test_detection_properties.py"),
+    ),
+    Mutant(
         "outbox-event-names-the-person",
         "webhooks/services.py",
-        "                record_id=str(draft.record_id),",
-        "                record_id=str(draft.user_id),",
+        "        record_id=str(draft.record_id),",
+        "        record_id=str(draft.user_id),",
         "§1 webhooks: each change is its own event (not merged into the person's first)",
         OUTBOX,
     ),

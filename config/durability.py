@@ -11,9 +11,11 @@ missing row (a foreign key), and nothing is ever corrupted (PostgreSQL's documen
 
 from django.db import connections, models
 
+from .statements import row_insert, statements_run
+
 
 def insert_without_disk_wait(row: models.Model, *, using: str = "default") -> None:
-    """Insert ``row`` (unsaved, every field set, its key included) in one statement whose commit PostgreSQL
+    """Insert ``row`` (unsaved, every field set) in one statement whose commit PostgreSQL
     acknowledges before its log reaches the disk.
 
     Only in autocommit, where the statement is its own transaction: inside a caller's
@@ -23,15 +25,7 @@ def insert_without_disk_wait(row: models.Model, *, using: str = "default") -> No
     Other databases insert as usual.
     """
     connection = connections[using]
-    meta = row._meta
-    fields = meta.concrete_fields
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    values = [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
-    )
+    suffix = ""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        sql += " RETURNING set_config('synchronous_commit', 'off', true)"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        suffix = " RETURNING set_config('synchronous_commit', 'off', true)"
+    statements_run([row_insert(row, suffix=suffix, using=using)], using=using)

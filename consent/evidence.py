@@ -8,8 +8,9 @@ hash, and anyone holding a receipt can recompute both from what the receipt show
 import logging
 from collections.abc import Iterable
 
+from config.statements import Statement
 from evidence.selectors import inclusion_proof
-from evidence.services import log_entries_append, log_entry_append
+from evidence.services import log_entries_append, log_entry_insert
 
 from .chain import GENESIS, record_hash_material
 from .models import ConsentRecord, UserConsentState
@@ -20,9 +21,10 @@ logger = logging.getLogger(__name__)
 RECORD_LEAF_KIND = "consent.record"
 
 
-def record_log_append(record: ConsentRecord, *, previous_hash: str | None) -> None:
-    """Queue the record's leaf; call in the transaction that inserts the record."""
-    log_entry_append(
+def record_log_insert(record: ConsentRecord, *, previous_hash: str | None) -> Statement | None:
+    """The statement that queues the record's leaf; run it in the transaction that inserts
+    the record (consent.services.decisions sends both in one round trip)."""
+    return log_entry_insert(
         kind=RECORD_LEAF_KIND,
         object_id=str(record.pk),
         data=record_hash_material(record, previous_hash),

@@ -11,12 +11,15 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import connection, transaction
 from django.utils import timezone
+
+from config.statements import Statement, row_insert
 
 from . import errors, keys, merkle
 from .models import NODE_LEVEL_MIN, LogEntry, SequencerState, SignedTreeHead, TreeNode
@@ -37,27 +40,33 @@ def log_append_enabled() -> bool:
     return getattr(settings, "EVIDENCE_LOG_APPEND", True)
 
 
+def _entry(kind: str, object_id: str, data: bytes, now: datetime) -> LogEntry:
+    return LogEntry(
+        kind=kind, object_id=object_id, leaf_hash=merkle.leaf_hash(data).hex(), created_at=now
+    )
+
+
 def log_entry_append(*, kind: str, object_id: str, data: bytes) -> LogEntry | None:
     """Queue one leaf; call inside the transaction that writes the covered object."""
     if not log_append_enabled():
         return None
-    return LogEntry.objects.create(
-        kind=kind,
-        object_id=object_id,
-        leaf_hash=merkle.leaf_hash(data).hex(),
-        created_at=timezone.now(),
-    )
+    entry = _entry(kind, object_id, data, timezone.now())
+    entry.save(force_insert=True)
+    return entry
+
+
+def log_entry_insert(*, kind: str, object_id: str, data: bytes) -> Statement | None:
+    """``log_entry_append`` as a statement, for a caller that sends it with its own writes
+    in one round trip (config.statements); None while the append is off."""
+    if not log_append_enabled():
+        return None
+    return row_insert(_entry(kind, object_id, data, timezone.now()))
 
 
 def log_entries_append(entries: Iterable[tuple[str, str, bytes]], *, batch_size=2000) -> int:
     """Queue many leaves at once (bulk writers, backfills): (kind, object_id, data) each."""
     now = timezone.now()
-    rows = [
-        LogEntry(
-            kind=kind, object_id=object_id, leaf_hash=merkle.leaf_hash(data).hex(), created_at=now
-        )
-        for kind, object_id, data in entries
-    ]
+    rows = [_entry(kind, object_id, data, now) for kind, object_id, data in entries]
     LogEntry.objects.bulk_create(rows, batch_size=batch_size)
     return len(rows)
 

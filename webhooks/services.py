@@ -15,14 +15,24 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from accounts.pseudonyms import user_pseudonym
 from config.broker import CoalescedEnqueue
+from config.statements import Statement, row_insert
 
 from . import tasks
 from .addresses import endpoint_resolve
-from .models import OPEN_STATUSES, Delivery, DeliveryStatus, Event, Subscriber, SubscriberStatus
+from .models import (
+    OPEN_STATUSES,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    SubjectSequence,
+    Subscriber,
+    SubscriberStatus,
+)
 from .payloads import SCHEMA_VERSION
 from .signing import secret_encrypt, secret_generate
 
@@ -61,24 +71,28 @@ def _dispatch_enqueue() -> None:
     dispatch_requests.request()
 
 
-def _sequences_allocate(counts: Counter) -> dict[str, int]:
-    """Reserve ``counts[subject]`` sequence numbers per subject; the last one of each.
+def _sequences_claim(counts: Counter) -> Statement:
+    """Reserve ``counts[subject]`` sequence numbers per subject: one upsert for all subjects.
 
-    One upsert for all subjects, in subject order (a consistent lock order between
-    transactions that report on several users). The row lock is held until commit, so
-    a user's next event waits for this transaction: sequence order is commit order.
+    In subject order (a consistent lock order between transactions that report on several
+    users). The row lock is held until commit, so a user's next event waits for this
+    transaction: sequence order is commit order.
     """
     subjects = sorted(counts)
-    table = connection.ops.quote_name("webhooks_subjectsequence")
+    table = connection.ops.quote_name(SubjectSequence._meta.db_table)
     values = ", ".join(["(%s, %s)"] * len(subjects))
-    params = [value for subject in subjects for value in (subject, counts[subject])]
+    return Statement(
+        f"INSERT INTO {table} (subject, last) VALUES {values} "
+        f"ON CONFLICT (subject) DO UPDATE SET last = {table}.last + excluded.last",
+        tuple(value for subject in subjects for value in (subject, counts[subject])),
+    )
+
+
+def _sequences_allocate(counts: Counter) -> dict[str, int]:
+    """``_sequences_claim``, run now: the last number reserved for each subject."""
+    claim = _sequences_claim(counts)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (subject, last) VALUES {values} "
-            f"ON CONFLICT (subject) DO UPDATE SET last = {table}.last + excluded.last "
-            "RETURNING subject, last",
-            params,
-        )
+        cursor.execute(f"{claim.sql} RETURNING subject, last", claim.params)
         return dict(cursor.fetchall())
 
 
@@ -89,6 +103,20 @@ def _uuid_or_none(value) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+def _event_row(draft: EventDraft, *, subject: str, sequence: int | None, now: datetime) -> Event:
+    return Event(
+        id=uuid.uuid4(),
+        type=draft.type,
+        schema_version=SCHEMA_VERSION,
+        subject=subject,
+        sequence=sequence,
+        record_id=str(draft.record_id),
+        record_uuid=_uuid_or_none(draft.record_id),
+        occurred_at=draft.occurred_at or now,
+        data=draft.data,
+    )
 
 
 @transaction.atomic(savepoint=False)
@@ -110,19 +138,7 @@ def events_record(*, drafts: Iterable[EventDraft]) -> list[Event]:
     events = []
     for draft in fresh:
         subject = subjects[draft.user_id]
-        events.append(
-            Event(
-                id=uuid.uuid4(),
-                type=draft.type,
-                schema_version=SCHEMA_VERSION,
-                subject=subject,
-                sequence=next_sequence[subject],
-                record_id=str(draft.record_id),
-                record_uuid=_uuid_or_none(draft.record_id),
-                occurred_at=draft.occurred_at or now,
-                data=draft.data,
-            )
-        )
+        events.append(_event_row(draft, subject=subject, sequence=next_sequence[subject], now=now))
         next_sequence[subject] += 1
     Event.objects.bulk_create(events, batch_size=1000, ignore_conflicts=True)
     transaction.on_commit(_dispatch_enqueue, robust=True)
@@ -150,6 +166,29 @@ def event_record(
         ]
     )
     return events[0]
+
+
+def event_inserts(draft: EventDraft) -> list[Statement]:
+    """``event_record`` as statements, for a caller that sends them with its own writes in
+    one round trip (config.statements): the subject's next number is claimed, and read
+    back by the event's INSERT itself, so nothing has to come back in between.
+
+    Call inside the transaction that runs them: delivery is asked for once it commits.
+    """
+    if not connection.in_atomic_block:
+        raise TransactionManagementError(
+            "event_inserts: call inside the transaction that runs the statements"
+        )
+    subject = subject_for(draft.user_id)
+    table = connection.ops.quote_name(SubjectSequence._meta.db_table)
+    claimed = Statement(f"(SELECT last FROM {table} WHERE subject = %s)", (subject,))
+    event = _event_row(draft, subject=subject, sequence=None, now=timezone.now())
+    transaction.on_commit(_dispatch_enqueue, robust=True)
+    return [
+        _sequences_claim(Counter({subject: 1})),
+        # A change reported twice is written once, as in events_record.
+        row_insert(event, values_sql={"sequence": claimed}, suffix=" ON CONFLICT DO NOTHING"),
+    ]
 
 
 # --- Subscribers ----------------------------------------------------------------------------

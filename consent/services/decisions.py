@@ -9,13 +9,14 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.statements import Statement, row_insert, statements_run
 from webhooks.models import EventType
-from webhooks.services import event_record
+from webhooks.services import EventDraft, event_inserts
 
 from .. import errors
 from ..chain import record_hash_compute
 from ..errors import ConsentError
-from ..evidence import record_log_append
+from ..evidence import record_log_insert
 from ..models import (
     Choice,
     ConsentRecord,
@@ -35,7 +36,7 @@ from .decision_forms import (
     decision_form_load,
     form_targets,
 )
-from .guards import policy_live, policy_live_check, user_lock
+from .guards import policy_live, policy_live_check, user_lock_statement
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class DecisionBasis:
     served_to_user_id: int | None  # the owner of the serving the form names, if any
     served_shown_copy_id: str | None  # what that serving showed
     live_policy_id: int | None  # the policy in effect, read here rather than from a memo
+    latest_policy_id: int | None  # the policy taking effect last, perhaps in the future
 
     def current_choice(self, live: Policy) -> str | None:
         """The user's choice under the live policy's decision basis; None if they have not
@@ -83,45 +85,46 @@ class Decision:
 # instead of five ORM queries, whose compiling cost more than the database's answering.
 _DECISION_BASIS_SQL = """
     SELECT
-        (SELECT r.id FROM consent_consentrecord r WHERE r.form_key = %(key)s),
-        EXISTS (SELECT 1 FROM consent_usedformkey k WHERE k.key = %(key)s),
+        (SELECT r.id FROM consent_consentrecord r WHERE r.form_key = %s),
+        EXISTS (SELECT 1 FROM consent_usedformkey k WHERE k.key = %s),
         s.policy_id, s.choice, s.opt_in_since_id, s.latest_record_id, latest.record_hash,
         EXISTS (SELECT 1 FROM consent_lockout l
-                WHERE l.user_id = %(user)s AND l.policy_id = %(policy)s
+                WHERE l.user_id = %s AND l.policy_id = %s
                   AND l.resolved_at IS NULL),
         EXISTS (SELECT 1 FROM conversations_conversation c
-                WHERE c.user_id = %(user)s AND c.deleted_by_user_at IS NULL),
+                WHERE c.user_id = %s AND c.deleted_by_user_at IS NULL),
         served.user_id, served.shown_copy_id,
-        (SELECT p.id FROM consent_policy p WHERE p.effective_at <= %(now)s
-         ORDER BY p.effective_at DESC, p.id DESC LIMIT 1)
+        (SELECT p.id FROM consent_policy p WHERE p.effective_at <= %s
+         ORDER BY p.effective_at DESC, p.id DESC LIMIT 1),
+        (SELECT p.id FROM consent_policy p ORDER BY p.effective_at DESC, p.id DESC LIMIT 1)
     FROM (SELECT 1) AS one
-    LEFT JOIN consent_userconsentstate s ON s.user_id = %(user)s
+    LEFT JOIN consent_userconsentstate s ON s.user_id = %s
     LEFT JOIN consent_consentrecord latest ON latest.id = s.latest_record_id
-    LEFT JOIN consent_servednotice served ON served.id = %(served)s
+    LEFT JOIN consent_servednotice served ON served.id = %s
 """
 
 
-def _decision_basis(
+def _decision_basis_locked(
     *,
-    user_id: int,
+    user,
     policy_id: int,
     form_key: str,
     now: datetime,
     served_id: uuid.UUID | None = None,
 ) -> DecisionBasis:
-    params = {
-        "key": form_key,
-        "user": user_id,
-        "policy": policy_id,
-        "served": ServedNotice._meta.pk.get_db_prep_value(served_id, connection),
-        "now": connection.ops.adapt_datetimefield_value(now),
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_DECISION_BASIS_SQL, params)
-        row = cursor.fetchone()
+    """Take the user's lock, then read the basis: two statements, one round trip.
+
+    ``now`` is read before the lock; the live policy it gives holds after the wait only if
+    no policy takes effect after it (``latest_policy_id``), else the caller asks again.
+    """
+    served = ServedNotice._meta.pk.get_db_prep_value(served_id, connection)
+    at = connection.ops.adapt_datetimefield_value(now)
+    params = (form_key, form_key, user.pk, policy_id, user.pk, at, user.pk, served)
+    rows = statements_run([user_lock_statement(user), Statement(_DECISION_BASIS_SQL, params)])
+    row = rows[0]
     head = row[:9]
     (used_by, deferred, policy, choice, opt_in_since, latest_id, latest_hash, lockout, chats) = head
-    served_to_user_id, served_shown_copy_id, live_policy_id = row[9:]
+    served_to_user_id, served_shown_copy_id, live_policy_id, latest_policy_id = row[9:]
     # Raw rows skip the field's conversion: SQLite hands back record ids as hex text.
     record_id = ConsentRecord._meta.pk.to_python
     return DecisionBasis(
@@ -136,10 +139,13 @@ def _decision_basis(
         served_to_user_id=served_to_user_id,
         served_shown_copy_id=served_shown_copy_id,
         live_policy_id=live_policy_id,
+        latest_policy_id=latest_policy_id,
     )
 
 
-def _state_write(*, user, policy: Policy, record: ConsentRecord, basis: DecisionBasis) -> None:
+def _state_upsert(
+    *, user, policy: Policy, record: ConsentRecord, basis: DecisionBasis
+) -> Statement:
     """The user's state row follows the new record: one upsert, first decision or not."""
     continuing_opt_in = (
         policy_basis(policy).decided_under(basis.state_policy_id)
@@ -158,19 +164,13 @@ def _state_write(*, user, policy: Policy, record: ConsentRecord, basis: Decision
         opt_in_since_id=opt_in_since_id,
         decided_at=record.decided_at,
     )
-    UserConsentState.objects.bulk_create(
-        [state],
-        update_conflicts=True,
-        unique_fields=["user"],
-        update_fields=[
-            "policy",
-            "choice",
-            "latest_record",
-            "tip_hash",
-            "opt_in_since",
-            "decided_at",
-        ],
-    )
+    meta = UserConsentState._meta
+    followed = [meta.get_field(name).column for name in _STATE_FOLLOWS]
+    updates = ", ".join(f"{column} = excluded.{column}" for column in followed)
+    return row_insert(state, suffix=f" ON CONFLICT ({meta.pk.column}) DO UPDATE SET {updates}")
+
+
+_STATE_FOLLOWS = ("policy", "choice", "latest_record", "tip_hash", "opt_in_since", "decided_at")
 
 
 def consent_record_build(
@@ -246,9 +246,31 @@ def _replay(*, user, choice: str, basis: DecisionBasis, live: Policy) -> Decisio
     return Decision(record=existing, replayed=True, current_choice=basis.current_choice(live))
 
 
+def _decision_event(
+    *, user, policy: Policy, record: ConsentRecord, basis: DecisionBasis
+) -> list[Statement]:
+    """The outbox rows for downstream systems (webhooks), in the deciding transaction."""
+    now = record.decided_at
+    return event_inserts(
+        EventDraft(
+            type=EventType.CONSENT_DECIDED,
+            user_id=user.pk,
+            record_id=record.pk,
+            occurred_at=now,
+            data={
+                "choice": record.choice,
+                "previous_choice": basis.current_choice(policy),
+                "policy_version": policy.version,
+                "surface": record.surface,
+                "decided_at": now.isoformat(),
+            },
+        )
+    )
+
+
 def _after_decision(*, user, policy: Policy, record: ConsentRecord, basis: DecisionBasis) -> None:
-    """What else changes in the deciding transaction: lockouts, conversations' retention,
-    the webhooks outbox."""
+    """What else changes in the deciding transaction, once the record is in: lockouts and
+    conversations' retention."""
     now = record.decided_at
     if basis.open_lockout:
         Lockout.objects.filter(
@@ -257,20 +279,6 @@ def _after_decision(*, user, policy: Policy, record: ConsentRecord, basis: Decis
     if basis.has_conversations:
         # conversations recomputes their retain_until (DESIGN §4 rule 2) in this transaction.
         decision_recorded.send(sender=ConsentRecord, user=user, policy=policy, now=now)
-    # The outbox row for downstream systems (webhooks), in this same transaction.
-    event_record(
-        type=EventType.CONSENT_DECIDED,
-        user_id=user.pk,
-        record_id=record.pk,
-        occurred_at=now,
-        data={
-            "choice": record.choice,
-            "previous_choice": basis.current_choice(policy),
-            "policy_version": policy.version,
-            "surface": record.surface,
-            "decided_at": now.isoformat(),
-        },
-    )
     logger.info(
         "consent decision recorded",
         extra={
@@ -319,20 +327,21 @@ def consent_decision_record(
     record links to it and to what it showed, and it must have been shown to this user.
     """
     _answer_check(choice=choice, surface=surface, variant=variant)
-    user_lock(user)
-    # Read the clock only once the user's lock is held, so decided_at order is chain order.
-    now = timezone.now()
     # Lockouts are noted under the decision basis (consent.services.reminders).
     lockout_policy_id = policy_basis(policy).material.pk
-    basis = _decision_basis(
-        user_id=user.pk,
+    basis = _decision_basis_locked(
+        user=user,
         policy_id=lockout_policy_id,
         form_key=form_key,
-        now=now,
+        now=timezone.now(),
         served_id=served_id,
     )
-    # The live policy came with the basis; only a form from another policy needs its row.
-    live = policy if basis.live_policy_id == policy.pk else policy_live(now=now)
+    # Read the clock only once the user's lock is held, so decided_at order is chain order.
+    now = timezone.now()
+    # The live policy came with the basis unless one takes effect later (it may have by now);
+    # only a form from another policy, or that case, needs the policy's row.
+    settled = basis.latest_policy_id == basis.live_policy_id == policy.pk
+    live = policy if settled else policy_live(now=now)
     if served_id is not None and basis.served_to_user_id != user.pk:
         raise ConsentError(errors.FORM_OTHER_USER, status=403, code="form_other_user")
     if basis.form_used_by is not None or basis.form_deferred:
@@ -363,13 +372,21 @@ def consent_decision_record(
         requested_language=requested_language,
         copy_digest=copy_digest,
     )
-    # No savepoint needed: a form key is signed for one user, and that user's lock is
-    # held, so a second submit of the same key waits and then finds this record above.
-    # The unique constraint stays as the database's guarantee.
-    record.save(force_insert=True)
-    # The one extra insert a decision pays for anchored evidence (DESIGN §4 rule 7).
-    record_log_append(record, previous_hash=basis.previous.record_hash if basis.previous else None)
-    _state_write(user=user, policy=policy, record=record, basis=basis)
+    # One round trip for the record, its evidence-log leaf (the one extra insert anchored
+    # evidence costs, DESIGN §4 rule 7), the state and the outbox event. No savepoint
+    # needed: a form key is signed for one user, whose lock is held, so a second submit of
+    # the same key waits and then finds this record above; the unique constraint stays as
+    # the database's guarantee.
+    statements_run(
+        [
+            row_insert(record),
+            record_log_insert(
+                record, previous_hash=basis.previous.record_hash if basis.previous else None
+            ),
+            _state_upsert(user=user, policy=policy, record=record, basis=basis),
+            *_decision_event(user=user, policy=policy, record=record, basis=basis),
+        ]
+    )
     _after_decision(user=user, policy=policy, record=record, basis=basis)
     return Decision(record=record, replayed=False, current_choice=record.choice)
 

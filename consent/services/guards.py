@@ -5,24 +5,33 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from config.statements import Statement, statements_run
+
 from .. import errors
 from ..errors import ConsentError
 from ..models import Policy
 from ..selectors import current_policy_live, policies_memo
 
 
-def user_lock(user) -> None:
-    """Serialise one user's consent writes: the user row is always locked first.
+def user_lock_statement(user) -> Statement:
+    """The statement that serialises one user's consent writes: the user row is always
+    locked first.
 
-    Its own statement: a read that waited for this lock must start after it is granted,
-    or under READ COMMITTED it would see the user's chain as it was before the wait.
+    A statement of its own: a read that waited for this lock must start after it is
+    granted, or under READ COMMITTED it would see the user's chain as it was before the
+    wait. Sent in one message with that read (config.statements), it still is: PostgreSQL
+    gives each statement of a message its own snapshot, taken when it starts.
     """
     # Hand-written: the ORM's compiling cost more than the lock (bench/load.py, posts).
     meta = get_user_model()._meta
     table, key = connection.ops.quote_name(meta.db_table), connection.ops.quote_name(meta.pk.column)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} WHERE {key} = %s{lock}", [user.pk])
+    return Statement(f"SELECT 1 FROM {table} WHERE {key} = %s{lock}", (user.pk,))
+
+
+def user_lock(user) -> None:
+    """Take the user's consent lock (``user_lock_statement``) now."""
+    statements_run([user_lock_statement(user)])
 
 
 def policy_live(*, now: datetime) -> Policy:

@@ -9,6 +9,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import signing
 from django.db import connection, transaction
 from django.test import Client
@@ -212,4 +213,52 @@ def test_a_policy_published_while_a_decision_waits_for_the_users_lock_is_the_one
     assert not failures
     assert answers[0].status_code == 409
     assert str(errors.POLICY_SUPERSEDED) in answers[0].content.decode()
+    assert not ConsentRecord.objects.exists()
+
+
+@pytest.fixture
+def scheduled(policy):
+    """A newer policy published ahead of time: in effect five minutes from now."""
+    takes_effect = timezone.now() + timedelta(minutes=5)
+    return PolicyFactory(
+        version="2099-03",
+        effective_at=takes_effect,
+        decision_deadline=takes_effect + timedelta(days=14),
+    )
+
+
+def test_a_decision_before_a_scheduled_policy_takes_effect_is_recorded_under_the_live_one(
+    client, existing_user, policy, use_variant, scheduled
+):
+    use_variant("two_buttons")
+    client.force_login(existing_user)
+
+    client.post(reverse("consent:decide"), {"form_token": form_token(client), "decision": "opt_in"})
+
+    assert ConsentRecord.objects.get().policy == policy
+
+
+def test_a_policy_taking_effect_while_the_decision_waits_for_the_lock_is_the_one_checked(
+    client, existing_user, policy, use_variant, scheduled, monkeypatch
+):
+    from consent.services import decisions
+
+    use_variant("two_buttons")
+    client.force_login(existing_user)
+    with time_machine.travel(scheduled.effective_at - timedelta(seconds=30), tick=False) as clock:
+        token = form_token(client)
+        locked_and_read = decisions._decision_basis_locked
+
+        def slow_lock(**kwargs):  # the user's lock was granted after the policy took effect
+            basis = locked_and_read(**kwargs)
+            clock.move_to(scheduled.effective_at + timedelta(seconds=1))
+            return basis
+
+        monkeypatch.setattr(decisions, "_decision_basis_locked", slow_lock)
+        response = client.post(
+            reverse("consent:decide"), {"form_token": token, "decision": "opt_in"}
+        )
+
+    assert response.status_code == 409
+    assert str(errors.POLICY_SUPERSEDED) in response.content.decode()
     assert not ConsentRecord.objects.exists()

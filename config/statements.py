@@ -1,0 +1,108 @@
+"""Several writes sent to the database in one round trip.
+
+A consent decision writes five rows in its transaction: the record, its evidence-log leaf,
+the user's state, and the outbox's sequence and event. Through the ORM each is a statement
+of its own, compiled in Python and answered before the next is sent, which was a large
+part of what a decision POST cost (bench/load.py, bench/README.md). Here each row becomes one
+INSERT built from the model's fields, and ``statements_run`` sends them together: on
+PostgreSQL as one simple query (several statements in one message, which the server runs
+in order, each with its own snapshot, in the caller's transaction), elsewhere one by one.
+
+Like ``bulk_create``, a row is written as it is: no ``save()``, no signals, every field
+set by the caller (an auto-incremented key left unset is the database's to fill).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import connections, models
+from psycopg import ClientCursor
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement with ``%s`` placeholders (a literal percent sign is ``%%``), and the
+    row it inserts, if any."""
+
+    sql: str
+    params: tuple = ()
+    row: models.Model | None = field(default=None, compare=False)
+
+
+def row_insert(
+    row: models.Model,
+    *,
+    values_sql: dict[str, Statement] | None = None,
+    suffix: str = "",
+    using: str = "default",
+) -> Statement:
+    """The INSERT of an unsaved ``row``, every concrete field as set.
+
+    ``values_sql`` gives a column (by field name) an SQL expression instead of the row's
+    value, e.g. a number the database reads from another row; ``suffix`` follows the
+    VALUES list (``ON CONFLICT ...``, ``RETURNING ...``).
+    """
+    connection = connections[using]
+    meta = row._meta
+    values_sql = values_sql or {}
+    columns, placeholders, params = [], [], []
+    for model_field in meta.concrete_fields:
+        value = getattr(row, model_field.attname)
+        if model_field is meta.auto_field and value is None:
+            continue  # the database's sequence numbers it
+        columns.append(connection.ops.quote_name(model_field.column))
+        expression = values_sql.get(model_field.name)
+        if expression is not None:
+            placeholders.append(expression.sql)
+            params.extend(expression.params)
+        else:
+            placeholders.append("%s")
+            params.append(model_field.get_db_prep_save(value, connection))
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(placeholders)}){suffix}"
+    )
+    return Statement(sql, tuple(params), row=row)
+
+
+def statements_run(
+    statements: Iterable[Statement | None], *, using: str = "default"
+) -> list[tuple] | None:
+    """Run ``statements`` in order, in the caller's transaction (None entries are skipped);
+    returns the rows of the last one, if it returns rows. The rows they insert count as
+    saved afterwards.
+
+    An error in any of them raises as Django's own database errors do; inside
+    ``transaction.atomic`` nothing of the batch then remains.
+    """
+    batch = [statement for statement in statements if statement is not None]
+    connection = connections[using]
+    if connection.vendor == "postgresql" and len(batch) > 1:
+        rows = _send_together(connection, batch)
+    else:
+        with connection.cursor() as cursor:
+            for statement in batch:
+                cursor.execute(statement.sql, statement.params)
+            rows = cursor.fetchall() if cursor.description else None
+    for statement in batch:
+        if statement.row is not None:
+            statement.row._state.adding = False
+            statement.row._state.db = using
+    return rows
+
+
+def _send_together(connection, batch: list[Statement]) -> list[tuple] | None:
+    """One simple query: psycopg's client-side binding cursor allows several statements in
+    one message (the project's server-side binding, config.settings, does not)."""
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    # In Django's wrapper, so errors, query logging and execute wrappers behave as usual.
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    with wrap(ClientCursor(connection.connection)) as cursor:
+        cursor.execute(
+            ";\n".join(statement.sql for statement in batch),
+            [value for statement in batch for value in statement.params],
+        )
+        while cursor.nextset():  # to the last statement's result
+            pass
+        return cursor.fetchall() if cursor.description else None

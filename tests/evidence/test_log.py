@@ -3,14 +3,19 @@ in the table and the sink."""
 
 import base64
 import json
+from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from consent.models import Choice, ConsentRecord, Surface
+from consent.services import consent_record_create
 from evidence import checks, keys, merkle, services
 from evidence.models import LogEntry, SequencerState, SignedTreeHead
+from tests.consent.factories import PolicyFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -186,4 +191,21 @@ def test_with_the_append_off_nothing_is_queued(settings):
 
     services.log_entry_append(kind="test", object_id="1", data=b"x")
 
+    assert not LogEntry.objects.exists()
+
+
+def test_with_the_append_off_a_decision_is_recorded_without_a_leaf(settings):
+    settings.EVIDENCE_LOG_APPEND = False
+    policy = PolicyFactory(effective_at=timezone.now() - timedelta(days=1))
+
+    record = consent_record_create(
+        user=UserFactory(),
+        policy=policy,
+        choice=Choice.OPT_IN,
+        surface=Surface.SETTINGS,
+        form_key="append-off",
+        shown_at=timezone.now(),
+    )
+
+    assert ConsentRecord.objects.filter(pk=record.pk).exists()
     assert not LogEntry.objects.exists()

@@ -124,11 +124,14 @@ def test_several_events_sent_in_one_batch_are_numbered_in_order():
 # --- Written once -------------------------------------------------------------------------
 
 
-def test_the_same_change_reported_twice_is_written_once():
+@pytest.mark.parametrize(
+    "first", [insert_event, record_event], ids=["by-event-inserts", "by-events-record"]
+)
+def test_a_change_reported_again_is_written_once(first):
     user = UserFactory()
     draft = draft_for(user, "record-1")
+    first(draft)
 
-    insert_event(draft)
     insert_event(draft)
 
     [event] = Event.objects.all()
@@ -144,17 +147,6 @@ def test_a_change_reported_twice_in_one_batch_is_written_once():
 
     [event] = Event.objects.all()
     assert (event.record_id, event.sequence) == ("record-1", 1)
-
-
-def test_a_change_recorded_by_events_record_and_reported_again_is_written_once():
-    user = UserFactory()
-    draft = draft_for(user, "record-1")
-    record_event(draft)
-
-    insert_event(draft)
-
-    [event] = Event.objects.all()
-    assert event.sequence == 1
 
 
 # --- Delivery after commit ----------------------------------------------------------------

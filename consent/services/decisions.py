@@ -143,6 +143,10 @@ def _decision_basis_locked(
     )
 
 
+# The state row's fields that follow each new record (the user, its key, stays).
+_STATE_FOLLOWS = ("policy", "choice", "latest_record", "tip_hash", "opt_in_since", "decided_at")
+
+
 def _state_upsert(
     *, user, policy: Policy, record: ConsentRecord, basis: DecisionBasis
 ) -> Statement:
@@ -164,13 +168,11 @@ def _state_upsert(
         opt_in_since_id=opt_in_since_id,
         decided_at=record.decided_at,
     )
-    meta = UserConsentState._meta
-    followed = [meta.get_field(name).column for name in _STATE_FOLLOWS]
+    meta, quote = UserConsentState._meta, connection.ops.quote_name
+    followed = [quote(meta.get_field(name).column) for name in _STATE_FOLLOWS]
     updates = ", ".join(f"{column} = excluded.{column}" for column in followed)
-    return row_insert(state, suffix=f" ON CONFLICT ({meta.pk.column}) DO UPDATE SET {updates}")
-
-
-_STATE_FOLLOWS = ("policy", "choice", "latest_record", "tip_hash", "opt_in_since", "decided_at")
+    key = quote(meta.pk.column)
+    return row_insert(state, suffix=f" ON CONFLICT ({key}) DO UPDATE SET {updates}")
 
 
 def consent_record_build(

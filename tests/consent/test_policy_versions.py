@@ -14,17 +14,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api.selectors import IneligibleReason, conversation_training_eligibility, user_consent_get
-from consent.models import ChangeKind, Choice, DeadlineReminder, Lockout, Surface
+from consent.models import ChangeKind, Choice, DeadlineReminder, Lockout
 from consent.receipts import consent_state
 from consent.selectors import Requirement, decision_policy, gate_status, policy_basis
 from consent.services import (
-    consent_record_create,
     deadline_reminders_send,
     lockouts_record,
     notice_defer,
 )
 from conversations.models import Conversation
 from conversations.services import conversation_start, message_post
+from tests.factories import settings_decision
 from training.selectors import eligible_conversations
 
 from .factories import PolicyFactory
@@ -35,15 +35,7 @@ DAY = timedelta(days=1)
 
 
 def decide(user, policy, choice):
-    return consent_record_create(
-        user=user,
-        policy=policy,
-        choice=choice,
-        surface=Surface.SETTINGS,
-        form_key=secrets.token_hex(16),
-        shown_at=timezone.now(),
-        variant=None,
-    )
+    return settings_decision(user, policy, choice)
 
 
 def editorial_of(policy, **fields):

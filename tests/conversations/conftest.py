@@ -1,15 +1,14 @@
 """Fixtures for the chat: a frozen clock, a policy, decisions through the consent service."""
 
-import secrets
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.utils import timezone
 
-from consent.models import Choice, Surface
-from consent.services import consent_record_create
+from consent.models import Choice
 from tests.consent.factories import PolicyFactory
+from tests.factories import settings_decision
 
 
 @pytest.fixture
@@ -35,14 +34,7 @@ def decide(policy, clock):
 
     def record(user, choice: str):
         clock.shift(timedelta(seconds=1))
-        return consent_record_create(
-            user=user,
-            policy=policy,
-            choice=choice,
-            surface=Surface.SETTINGS,
-            form_key=secrets.token_hex(16),
-            shown_at=timezone.now(),
-        )
+        return settings_decision(user, policy, choice)
 
     record.opt_in = lambda user: record(user, Choice.OPT_IN)
     record.opt_out = lambda user: record(user, Choice.OPT_OUT)

@@ -1,11 +1,8 @@
-import secrets
-
 import pytest
-from django.utils import timezone
 
-from consent.models import Choice, Surface
-from consent.services import consent_record_create
+from consent.models import Choice
 from tests.consent.factories import PolicyFactory
+from tests.factories import settings_decision
 
 
 @pytest.fixture(autouse=True)
@@ -26,14 +23,7 @@ def evidence_sink(settings, tmp_path):
 def decided(client_logged_in, user):
     policy = PolicyFactory()
     records = [
-        consent_record_create(
-            user=user,
-            policy=policy,
-            choice=choice,
-            surface=Surface.SETTINGS,
-            form_key=secrets.token_hex(16),
-            shown_at=timezone.now(),
-        )
+        settings_decision(user, policy, choice)
         for choice in (Choice.OPT_IN, Choice.OPT_OUT, Choice.OPT_IN)
     ]
     return records[1]

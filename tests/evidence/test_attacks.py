@@ -18,14 +18,13 @@ from django.utils import timezone
 from consent.chain import record_hash_compute
 from consent.db import _statements as consent_triggers
 from consent.models import Choice, ConsentRecord, Surface, UserConsentState
-from consent.services import consent_record_create
 from consent.verification import evidence_verify
 from conversations.services import conversation_start
 from evidence import services as evidence_services
 from evidence.db import trigger_statements as evidence_triggers
 from evidence.models import LogEntry, SignedTreeHead, VerificationRun
 from tests.consent.factories import PolicyFactory
-from tests.factories import UserFactory
+from tests.factories import UserFactory, settings_decision
 from training.selectors import eligible_conversations
 
 pytestmark = pytest.mark.django_db
@@ -68,14 +67,7 @@ def policy(db, clock):
 def decide(policy, clock):
     def record(user, choice: str) -> ConsentRecord:
         clock.shift(timedelta(seconds=1))
-        return consent_record_create(
-            user=user,
-            policy=policy,
-            choice=choice,
-            surface=Surface.SETTINGS,
-            form_key=secrets.token_hex(16),
-            shown_at=timezone.now(),
-        )
+        return settings_decision(user, policy, choice)
 
     return record
 

@@ -1,6 +1,5 @@
 """Fixtures for the training app: a policy, a frozen clock, decisions, chats, exports."""
 
-import secrets
 from datetime import timedelta
 from itertools import count
 
@@ -8,11 +7,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from consent.models import Choice, Surface
-from consent.services import consent_record_create
+from consent.models import Choice
 from conversations.services import conversation_start, message_post
 from tests.consent.factories import PolicyFactory
-from tests.factories import UserFactory
+from tests.factories import UserFactory, settings_decision
 from training.services import training_snapshot_export
 
 
@@ -44,14 +42,7 @@ def decide(policy, clock):
 
     def record(user, choice: str):
         clock.shift(timedelta(seconds=1))
-        return consent_record_create(
-            user=user,
-            policy=policy,
-            choice=choice,
-            surface=Surface.SETTINGS,
-            form_key=secrets.token_hex(16),
-            shown_at=timezone.now(),
-        )
+        return settings_decision(user, policy, choice)
 
     record.opt_in = lambda user: record(user, Choice.OPT_IN)
     record.opt_out = lambda user: record(user, Choice.OPT_OUT)

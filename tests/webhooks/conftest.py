@@ -9,9 +9,8 @@ import time_machine
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from consent.models import Surface
-from consent.services import consent_record_create
 from tests.consent.factories import PolicyFactory
+from tests.factories import settings_decision
 from tools.webhook_receiver import Inbox, handler_for
 from webhooks.models import Event, EventType
 from webhooks.services import subscriber_create
@@ -126,14 +125,7 @@ def decide(policy, clock):
 
     def record(user, choice: str):
         clock.shift(timedelta(seconds=1))
-        return consent_record_create(
-            user=user,
-            policy=policy,
-            choice=choice,
-            surface=Surface.SETTINGS,
-            form_key=secrets.token_hex(16),
-            shown_at=timezone.now(),
-        )
+        return settings_decision(user, policy, choice)
 
     return record
 

@@ -195,6 +195,7 @@ def test_an_error_in_the_middle_raises_djangos_integrity_error_and_leaves_none_o
 # --- PostgreSQL: one query ----------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_on_postgresql_several_statements_are_one_query():
     postgres_only()
 

@@ -10,8 +10,19 @@ in order, each with its own snapshot, in the caller's transaction), elsewhere on
 
 Like ``bulk_create``, a row is written as it is: no ``save()``, no signals, every field
 set by the caller (an auto-incremented key left unset is the database's to fill).
+
+A statement whose text never changes may be ``prepared``: on PostgreSQL it is planned once
+per connection (SQL ``PREPARE``, done in a round trip of its own the first time) and the
+batch carries ``EXECUTE name(values)``. A simple query cannot use the protocol's prepared
+statements, and planning a read that joins several tables cost the database more than
+running it. Like the server-side binding in config.settings, this needs a connection that
+stays one server session (no transaction pooling); ``DATABASE_SERVER_SIDE_BINDING=false``
+turns both off.
 """
 
+import hashlib
+import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -27,6 +38,7 @@ class Statement:
     sql: str
     params: tuple = ()
     row: models.Model | None = field(default=None, compare=False)
+    prepared: bool = False  # the same text every time: PostgreSQL may keep its plan
 
 
 def row_insert(
@@ -34,13 +46,14 @@ def row_insert(
     *,
     values_sql: dict[str, Statement] | None = None,
     suffix: str = "",
+    prepared: bool = False,
     using: str = "default",
 ) -> Statement:
     """The INSERT of an unsaved ``row``, every concrete field as set.
 
     ``values_sql`` gives a column (by field name) an SQL expression instead of the row's
     value, e.g. a number the database reads from another row; ``suffix`` follows the
-    VALUES list (``ON CONFLICT ...``, ``RETURNING ...``).
+    VALUES list (``ON CONFLICT ...``, ``RETURNING ...``). ``prepared``: see the module.
     """
     connection = connections[using]
     meta = row._meta
@@ -62,7 +75,7 @@ def row_insert(
         f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) "
         f"VALUES ({', '.join(placeholders)}){suffix}"
     )
-    return Statement(sql, tuple(params), row=row)
+    return Statement(sql, tuple(params), row=row, prepared=prepared)
 
 
 def statements_run(
@@ -96,13 +109,46 @@ def _send_together(connection, batch: list[Statement]) -> list[tuple] | None:
     one message (the project's server-side binding, config.settings, does not)."""
     connection.ensure_connection()
     connection.validate_thread_sharing()
+    texts = [_text(connection, statement) for statement in batch]
     # In Django's wrapper, so errors, query logging and execute wrappers behave as usual.
     wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-    with wrap(ClientCursor(connection.connection)) as cursor:
-        cursor.execute(
-            ";\n".join(statement.sql for statement in batch),
-            [value for statement in batch for value in statement.params],
-        )
-        while cursor.nextset():  # to the last statement's result
-            pass
-        return cursor.fetchall() if cursor.description else None
+    try:
+        with wrap(ClientCursor(connection.connection)) as cursor:
+            cursor.execute(
+                ";\n".join(texts), [value for statement in batch for value in statement.params]
+            )
+            while cursor.nextset():  # to the last statement's result
+                pass
+            return cursor.fetchall() if cursor.description else None
+    except Exception:
+        # Whatever broke, ask the server again next time rather than trust the memo.
+        _prepared.pop(connection.connection, None)
+        raise
+
+
+# The names each open psycopg connection has prepared: a new connection is a new session.
+_prepared: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
+
+
+def _text(connection, statement: Statement) -> str:
+    """The statement as the batch sends it: itself, or the EXECUTE of its prepared plan."""
+    options = connection.settings_dict.get("OPTIONS", {})
+    if not statement.prepared or not options.get("server_side_binding"):
+        return statement.sql
+    name = "cg_" + hashlib.sha256(statement.sql.encode()).hexdigest()[:32]
+    known = _prepared.setdefault(connection.connection, set())
+    if name not in known:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(f"PREPARE {name} AS {_numbered(statement.sql)}")
+        known.add(name)
+    if not statement.params:
+        return f"EXECUTE {name}"
+    return f"EXECUTE {name}({', '.join(['%s'] * len(statement.params))})"
+
+
+def _numbered(sql: str) -> str:
+    """``%s`` placeholders as ``$1``, ``$2``, ... and ``%%`` as ``%``, for PREPARE."""
+    numbers = iter(range(1, sql.count("%s") + 1))
+    return re.sub(r"%[s%]", lambda m: "%" if m.group() == "%%" else f"${next(numbers)}", sql)

@@ -60,7 +60,7 @@ def log_entry_insert(*, kind: str, object_id: str, data: bytes) -> Statement | N
     in one round trip (config.statements); None while the append is off."""
     if not log_append_enabled():
         return None
-    return row_insert(_entry(kind, object_id, data, timezone.now()))
+    return row_insert(_entry(kind, object_id, data, timezone.now()), prepared=True)
 
 
 def log_entries_append(entries: Iterable[tuple[str, str, bytes]], *, batch_size=2000) -> int:

@@ -208,3 +208,109 @@ def test_on_postgresql_several_statements_are_one_query():
     [query] = captured.captured_queries
     assert query["sql"].count("INSERT INTO") == 2
     assert "SELECT COUNT(*)" in query["sql"]
+
+
+# --- Prepared statements ------------------------------------------------------------------
+
+
+def counted_plus(value: int, *, text: str = "") -> Statement:
+    """A read whose text never changes, marked to keep its plan. A connection outlives a
+    test, and so do its plans: a test that watches the preparing gives a ``text`` of its own."""
+    return Statement(
+        f"SELECT COUNT(*) + %s FROM {LOG_TABLE} WHERE kind = %s /* {text} */",
+        (value, "test.item"),
+        prepared=True,
+    )
+
+
+def sent(captured) -> list[str]:
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_a_prepared_statement_answers_as_written_literal_percent_signs_included():
+    rows = statements_run(
+        [
+            row_insert(log_entry("one")),
+            Statement("SELECT CAST(%s AS text) || '%%'", ("50",), prepared=True),
+        ]
+    )
+
+    assert rows == [("50%",)]
+    assert statements_run([row_insert(log_entry("two")), counted_plus(10)]) == [(12,)]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_prepared_statement_is_planned_once_then_executed_by_name():
+    postgres_only()
+    text = uuid.uuid4().hex
+
+    # When the same prepared statement is sent twice on one connection
+    with CaptureQueriesContext(connection) as first:
+        rows = statements_run([row_insert(log_entry("one")), counted_plus(10, text=text)])
+        assert rows == [(11,)]
+    with CaptureQueriesContext(connection) as second:
+        rows = statements_run([row_insert(log_entry("two")), counted_plus(10, text=text)])
+        assert rows == [(12,)]
+
+    # Then the first time asks the server, prepares it and executes it in the batch
+    *preparing, batch = sent(first)
+    assert "pg_prepared_statements" in preparing[0]
+    assert preparing[1].startswith("PREPARE cg_")
+    assert "EXECUTE cg_" in batch and "COUNT(*)" not in batch
+    # And the second time is the batch alone, executing the same plan
+    [again] = sent(second)
+    name = preparing[1].split()[1]
+    assert f"EXECUTE {name}(" in again
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_prepared_statements WHERE name = %s", [name])
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.postgres
+def test_after_a_failed_batch_the_server_is_asked_again_and_nothing_is_prepared_twice():
+    postgres_only()
+    statements_run([row_insert(log_entry("first")), counted_plus(0)])
+    log_entry("taken").save()
+
+    # Given a batch with the prepared statement that fails, and is rolled back
+    with pytest.raises(IntegrityError), transaction.atomic():
+        statements_run([counted_plus(0), row_insert(log_entry("taken"))])
+
+    # When it is sent again
+    with CaptureQueriesContext(connection) as captured:
+        rows = statements_run([row_insert(log_entry("second")), counted_plus(0)])
+
+    # Then the server is asked, which still has it (PREPARE outlives a rollback), and
+    # the statement is not prepared again (a second PREPARE of a name is an error)
+    assert rows == [(3,)]
+    *checks, batch = sent(captured)
+    assert len(checks) == 1 and "pg_prepared_statements" in checks[0]
+    assert "EXECUTE cg_" in batch
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_the_statement_again():
+    postgres_only()
+    text = uuid.uuid4().hex
+    statements_run([row_insert(log_entry("one")), counted_plus(0, text=text)])
+
+    connection.close()
+    with CaptureQueriesContext(connection) as captured:
+        rows = statements_run([row_insert(log_entry("two")), counted_plus(0, text=text)])
+
+    assert rows == [(2,)]
+    assert any(sql.startswith("PREPARE cg_") for sql in sent(captured))
+
+
+@pytest.mark.postgres
+def test_without_server_side_binding_a_prepared_statement_is_sent_as_written(monkeypatch):
+    postgres_only()
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", False)
+
+    with CaptureQueriesContext(connection) as captured:
+        rows = statements_run([row_insert(log_entry("one")), counted_plus(5)])
+
+    assert rows == [(6,)]
+    [batch] = sent(captured)
+    assert "EXECUTE" not in batch and "COUNT(*) + 5" in batch

@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -185,9 +185,14 @@ def event_inserts(draft: EventDraft) -> list[Statement]:
     event = _event_row(draft, subject=subject, sequence=None, now=timezone.now())
     transaction.on_commit(_dispatch_enqueue, robust=True)
     return [
-        _sequences_claim(Counter({subject: 1})),
+        replace(_sequences_claim(Counter({subject: 1})), prepared=True),
         # A change reported twice is written once, as in events_record.
-        row_insert(event, values_sql={"sequence": claimed}, suffix=" ON CONFLICT DO NOTHING"),
+        row_insert(
+            event,
+            values_sql={"sequence": claimed},
+            suffix=" ON CONFLICT DO NOTHING",
+            prepared=True,
+        ),
     ]
 
 

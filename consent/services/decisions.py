@@ -112,7 +112,8 @@ def _decision_basis_locked(
     now: datetime,
     served_id: uuid.UUID | None = None,
 ) -> DecisionBasis:
-    """Take the user's lock, then read the basis: two statements, one round trip.
+    """Take the user's lock, then read the basis: two statements, one round trip. The read's
+    plan is kept (config.statements): planning it cost more than running it.
 
     ``now`` is read before the lock; the live policy it gives holds after the wait only if
     no policy takes effect after it (``latest_policy_id``), else the caller asks again.
@@ -120,7 +121,8 @@ def _decision_basis_locked(
     served = ServedNotice._meta.pk.get_db_prep_value(served_id, connection)
     at = connection.ops.adapt_datetimefield_value(now)
     params = (form_key, form_key, user.pk, policy_id, user.pk, at, user.pk, served)
-    rows = statements_run([user_lock_statement(user), Statement(_DECISION_BASIS_SQL, params)])
+    basis = Statement(_DECISION_BASIS_SQL, params, prepared=True)
+    rows = statements_run([user_lock_statement(user), basis])
     row = rows[0]
     head = row[:9]
     (used_by, deferred, policy, choice, opt_in_since, latest_id, latest_hash, lockout, chats) = head
@@ -172,7 +174,8 @@ def _state_upsert(
     followed = [quote(meta.get_field(name).column) for name in _STATE_FOLLOWS]
     updates = ", ".join(f"{column} = excluded.{column}" for column in followed)
     key = quote(meta.pk.column)
-    return row_insert(state, suffix=f" ON CONFLICT ({key}) DO UPDATE SET {updates}")
+    suffix = f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    return row_insert(state, suffix=suffix, prepared=True)
 
 
 def consent_record_build(
@@ -381,7 +384,7 @@ def consent_decision_record(
     # the database's guarantee.
     statements_run(
         [
-            row_insert(record),
+            row_insert(record, prepared=True),
             record_log_insert(
                 record, previous_hash=basis.previous.record_hash if basis.previous else None
             ),

@@ -28,4 +28,5 @@ def insert_without_disk_wait(row: models.Model, *, using: str = "default") -> No
     suffix = ""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         suffix = " RETURNING set_config('synchronous_commit', 'off', true)"
-    statements_run([row_insert(row, suffix=suffix, using=using)], using=using)
+    # Written on every rendering of a consent screen: its plan is kept (config.statements).
+    statements_run([row_insert(row, suffix=suffix, prepared=True, using=using)], using=using)

@@ -13,13 +13,14 @@ set by the caller (an auto-incremented key left unset is the database's to fill)
 
 A statement whose text never changes may be ``prepared``: on PostgreSQL it is planned once
 per connection (SQL ``PREPARE``, done in a round trip of its own the first time) and the
-batch carries ``EXECUTE name(values)``. A simple query cannot use the protocol's prepared
+batch, even a batch of one, carries ``EXECUTE name(values)``. A simple query cannot use the protocol's prepared
 statements, and planning a read that joins several tables cost the database more than
 running it. Like the server-side binding in config.settings, this needs a connection that
 stays one server session (no transaction pooling); ``DATABASE_SERVER_SIDE_BINDING=false``
 turns both off.
 """
 
+import functools
 import hashlib
 import re
 import weakref
@@ -56,26 +57,43 @@ def row_insert(
     VALUES list (``ON CONFLICT ...``, ``RETURNING ...``). ``prepared``: see the module.
     """
     connection = connections[using]
-    meta = row._meta
     values_sql = values_sql or {}
-    columns, placeholders, params = [], [], []
-    for model_field in meta.concrete_fields:
-        value = getattr(row, model_field.attname)
-        if model_field is meta.auto_field and value is None:
-            continue  # the database's sequence numbers it
-        columns.append(connection.ops.quote_name(model_field.column))
+    meta = row._meta
+    skip_auto = meta.auto_field is not None and getattr(row, meta.auto_field.attname) is None
+    expressions = tuple(sorted((name, expression.sql) for name, expression in values_sql.items()))
+    sql, fields = _insert_layout(
+        type(row), connection.vendor, using, skip_auto, expressions, suffix
+    )
+    params = []
+    for model_field in fields:
         expression = values_sql.get(model_field.name)
         if expression is not None:
-            placeholders.append(expression.sql)
             params.extend(expression.params)
         else:
-            placeholders.append("%s")
+            value = getattr(row, model_field.attname)
             params.append(model_field.get_db_prep_save(value, connection))
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(placeholders)}){suffix}"
-    )
     return Statement(sql, tuple(params), row=row, prepared=prepared)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_layout(
+    model: type[models.Model],
+    vendor: str,
+    using: str,
+    skip_auto: bool,
+    expressions: tuple[tuple[str, str], ...],
+    suffix: str,
+) -> tuple[str, tuple[models.Field, ...]]:
+    """A model's INSERT text and the fields its values follow, worked out once per shape:
+    the same few shapes are written on every consent screen and decision."""
+    connection = connections[using]
+    meta = model._meta
+    sql_of = dict(expressions)
+    fields = tuple(f for f in meta.concrete_fields if not (skip_auto and f is meta.auto_field))
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(sql_of.get(f.name, "%s") for f in fields)
+    table = connection.ops.quote_name(meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders}){suffix}", fields
 
 
 def statements_run(
@@ -90,7 +108,9 @@ def statements_run(
     """
     batch = [statement for statement in statements if statement is not None]
     connection = connections[using]
-    if connection.vendor == "postgresql" and len(batch) > 1:
+    if connection.vendor == "postgresql" and (
+        len(batch) > 1 or any(statement.prepared for statement in batch)
+    ):
         rows = _send_together(connection, batch)
     else:
         with connection.cursor() as cursor:
@@ -106,7 +126,8 @@ def statements_run(
 
 def _send_together(connection, batch: list[Statement]) -> list[tuple] | None:
     """One simple query: psycopg's client-side binding cursor allows several statements in
-    one message (the project's server-side binding, config.settings, does not)."""
+    one message (the project's server-side binding, config.settings, does not), and a
+    simple query is how a plan PREPAREd in SQL is executed."""
     connection.ensure_connection()
     connection.validate_thread_sharing()
     texts = [_text(connection, statement) for statement in batch]

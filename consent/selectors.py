@@ -146,17 +146,43 @@ def variant_by_key(key: str) -> ModalVariant | None:
     return next((v for v in variants_memo.get() if v.key == key), None)
 
 
+class _LintOfLoad:
+    """Whether each design of one load of ``variants_memo`` may be shown to a group, worked
+    out once per load: the consent screens ask on every request, and the lint reads only
+    the design's own copy. A loaded row is not changed in place (a save clears the memo
+    and the next read loads new rows); a design from anywhere else is linted as it is."""
+
+    def __init__(self):
+        self._state: tuple[list | None, dict] = (None, {})
+
+    def __call__(self, variant: ModalVariant, group: str) -> bool:
+        variants = variants_memo.get()
+        loaded, outcomes = self._state
+        if loaded is not variants:
+            loaded, outcomes = self._state = (variants, {})
+        if not any(v is variant for v in loaded):
+            return allowed_in(variant, group)
+        key = (variant.pk, group)
+        if key not in outcomes:
+            outcomes[key] = allowed_in(variant, group)
+        return outcomes[key]
+
+
+# ``consent.compliance.allowed_in`` for the designs the consent screens show.
+design_allowed = _LintOfLoad()
+
+
 def default_variant(surface: str, *, group: str = JurisdictionGroup.EU_EEA_UK) -> ModalVariant:
     """The design a jurisdiction group sees where no experiment picks one.
 
     The group's default (admin), else the setting's design, else any offered design;
-    in each case only one the group may be shown (``consent.compliance.allowed_in``),
+    in each case only one the group may be shown (``design_allowed``),
     so a failing design never becomes the EU/EEA/UK fallback.
     """
     offered = [v for v in variants_memo.get() if v.offered_on(surface)]
     default_id = design_defaults_memo.get().get(group)
     configured = next((v for v in offered if v.pk == default_id), None)
-    offered = [v for v in offered if allowed_in(v, group)]
+    offered = [v for v in offered if design_allowed(v, group)]
     chosen = (
         next((v for v in offered if v.pk == default_id), None)
         or next((v for v in offered if v.key == settings.CONSENT_DEFAULT_VARIANT_KEY), None)

@@ -314,3 +314,29 @@ def test_without_server_side_binding_a_prepared_statement_is_sent_as_written(mon
     assert rows == [(6,)]
     [batch] = sent(captured)
     assert "EXECUTE" not in batch and "COUNT(*) + 5" in batch
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_prepared_statement_alone_is_also_executed_by_name():
+    postgres_only()
+    text = uuid.uuid4().hex
+    statements_run([row_insert(log_entry("one"))])
+
+    with CaptureQueriesContext(connection) as captured:
+        assert statements_run([counted_plus(1, text=text)]) == [(2,)]
+        assert statements_run([counted_plus(2, text=text)]) == [(3,)]
+
+    assert [sql.split("(")[0] for sql in sent(captured) if sql.startswith("EXECUTE")] == [
+        sent(captured)[1].replace("PREPARE", "EXECUTE").split(" AS ")[0]
+    ] * 2
+
+
+def test_rows_of_one_model_with_and_without_a_key_are_written_in_one_batch():
+    keyed, numbered = log_entry("keyed"), log_entry("numbered")
+    keyed.id = 777
+
+    statements_run([row_insert(numbered), row_insert(keyed), row_insert(log_entry("again"))])
+
+    ids = dict(LogEntry.objects.values_list("object_id", "id"))
+    assert ids["keyed"] == 777
+    assert len(set(ids.values())) == 3

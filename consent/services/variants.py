@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import errors
-from ..compliance import allowed_in, failing_findings, jurisdiction_group
+from ..compliance import failing_findings, jurisdiction_group
 from ..models import DesignDefault, JurisdictionGroup, ModalVariant
-from ..selectors import default_variant
+from ..selectors import default_variant, design_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def variant_choice_guard(*, user, surface: str, chosen):
     the person never saw. ``chosen`` is a ``consent.designs.VariantChoice``.
     """
     group = jurisdiction_group(getattr(user, "country", ""))
-    if allowed_in(chosen.variant, group):
+    if design_allowed(chosen.variant, group):
         return chosen
     fallback = default_variant(surface, group=group)
     logger.warning(

@@ -12,12 +12,12 @@ Like ``bulk_create``, a row is written as it is: no ``save()``, no signals, ever
 set by the caller (an auto-incremented key left unset is the database's to fill).
 
 A statement whose text never changes may be ``prepared``: on PostgreSQL it is planned once
-per connection (SQL ``PREPARE``, done in a round trip of its own the first time) and the
-batch, even a batch of one, carries ``EXECUTE name(values)``. A simple query cannot use the protocol's prepared
-statements, and planning a read that joins several tables cost the database more than
-running it. Like the server-side binding in config.settings, this needs a connection that
-stays one server session (no transaction pooling); ``DATABASE_SERVER_SIDE_BINDING=false``
-turns both off.
+per connection (SQL ``PREPARE``, in a round trip of its own the first time) and the batch,
+even a batch of one, carries ``EXECUTE name(values)``. A simple query cannot use the
+protocol's prepared statements, and planning a read that joins several tables cost the
+database more than running it. Like the server-side binding in config.settings, this
+needs a connection that stays one server session (no transaction pooling);
+``DATABASE_SERVER_SIDE_BINDING=false`` turns both off.
 """
 
 import functools
@@ -130,11 +130,9 @@ def _send_together(connection, batch: list[Statement]) -> list[tuple] | None:
     simple query is how a plan PREPAREd in SQL is executed."""
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    texts = [_text(connection, statement) for statement in batch]
-    # In Django's wrapper, so errors, query logging and execute wrappers behave as usual.
-    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    texts = _texts(connection, batch)
     try:
-        with wrap(ClientCursor(connection.connection)) as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(
                 ";\n".join(texts), [value for statement in batch for value in statement.params]
             )
@@ -142,31 +140,62 @@ def _send_together(connection, batch: list[Statement]) -> list[tuple] | None:
                 pass
             return cursor.fetchall() if cursor.description else None
     except Exception:
-        # Whatever broke, ask the server again next time rather than trust the memo.
+        # Whatever broke, ask the server which plans it has before trusting the memo again.
         _prepared.pop(connection.connection, None)
+        _unsure.add(connection.connection)
         raise
 
 
-# The names each open psycopg connection has prepared: a new connection is a new session.
+def _cursor(connection):
+    # In Django's wrapper, so errors, query logging and execute wrappers behave as usual.
+    wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
+    return wrap(ClientCursor(connection.connection))
+
+
+# The plans each open psycopg connection has prepared (a new connection is a new session,
+# with none), and the connections whose memo was dropped after an error.
 _prepared: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
+_unsure: "weakref.WeakSet[object]" = weakref.WeakSet()
 
 
-def _text(connection, statement: Statement) -> str:
-    """The statement as the batch sends it: itself, or the EXECUTE of its prepared plan."""
-    options = connection.settings_dict.get("OPTIONS", {})
-    if not statement.prepared or not options.get("server_side_binding"):
-        return statement.sql
-    name = "cg_" + hashlib.sha256(statement.sql.encode()).hexdigest()[:32]
+def _keeps_plans(connection) -> bool:
+    """Plans need what server-side binding needs (config.settings): one server session per
+    connection. (With a connection per request, a batch's plans cost one round trip.)"""
+    return bool(connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"))
+
+
+def _texts(connection, batch: list[Statement]) -> list[str]:
+    """The statements as the batch sends them: each itself, or the EXECUTE of its plan,
+    PREPAREd first if this connection has not yet (all of the batch's in one round trip)."""
+    if not _keeps_plans(connection) or not any(statement.prepared for statement in batch):
+        return [statement.sql for statement in batch]
+    names = {s.sql: "cg_" + hashlib.sha256(s.sql.encode()).hexdigest()[:32] for s in batch}
     known = _prepared.setdefault(connection.connection, set())
-    if name not in known:
+    missing = {names[s.sql]: s.sql for s in batch if s.prepared and names[s.sql] not in known}
+    if missing and connection.connection in _unsure:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_prepared_statements WHERE name = %s", [name])
-            if cursor.fetchone() is None:
-                cursor.execute(f"PREPARE {name} AS {_numbered(statement.sql)}")
-        known.add(name)
-    if not statement.params:
-        return f"EXECUTE {name}"
-    return f"EXECUTE {name}({', '.join(['%s'] * len(statement.params))})"
+            cursor.execute(
+                "SELECT name FROM pg_prepared_statements WHERE name = ANY(%s)", [list(missing)]
+            )
+            known.update(name for (name,) in cursor.fetchall())
+        _unsure.discard(connection.connection)
+        missing = {name: sql for name, sql in missing.items() if name not in known}
+    if missing:
+        with _cursor(connection) as cursor:
+            cursor.execute(
+                ";\n".join(f"PREPARE {name} AS {_numbered(sql)}" for name, sql in missing.items())
+            )
+        known.update(missing)
+    texts = []
+    for statement in batch:
+        if not statement.prepared:
+            texts.append(statement.sql)
+        elif statement.params:
+            values = ", ".join(["%s"] * len(statement.params))
+            texts.append(f"EXECUTE {names[statement.sql]}({values})")
+        else:
+            texts.append(f"EXECUTE {names[statement.sql]}")
+    return texts
 
 
 def _numbered(sql: str) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -252,18 +252,32 @@ def test_on_postgresql_a_prepared_statement_is_planned_once_then_executed_by_nam
         rows = statements_run([row_insert(log_entry("two")), counted_plus(10, text=text)])
         assert rows == [(12,)]
 
-    # Then the first time asks the server, prepares it and executes it in the batch
-    *preparing, batch = sent(first)
-    assert "pg_prepared_statements" in preparing[0]
-    assert preparing[1].startswith("PREPARE cg_")
-    assert "EXECUTE cg_" in batch and "COUNT(*)" not in batch
+    # Then the first time prepares it (one PREPARE) and executes it in the batch
+    [preparing] = [sql for sql in sent(first) if sql.startswith("PREPARE")]
+    name = preparing.split()[1]
+    batch = sent(first)[-1]
+    assert f"EXECUTE {name}(" in batch and "COUNT(*)" not in batch
     # And the second time is the batch alone, executing the same plan
     [again] = sent(second)
-    name = preparing[1].split()[1]
     assert f"EXECUTE {name}(" in again
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM pg_prepared_statements WHERE name = %s", [name])
         assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.postgres
+def test_the_plans_a_batch_needs_are_prepared_together_in_one_round_trip():
+    postgres_only()
+    text = uuid.uuid4().hex
+    statements_run([row_insert(log_entry("one"))])
+
+    with CaptureQueriesContext(connection) as captured:
+        rows = statements_run([counted_plus(1, text=f"a{text}"), counted_plus(2, text=f"b{text}")])
+
+    assert rows == [(3,)]
+    [preparing] = [sql for sql in sent(captured) if sql.startswith("PREPARE")]
+    assert preparing.count("PREPARE cg_") == 2
+    assert sent(captured)[-1].count("EXECUTE cg_") == 2
 
 
 @pytest.mark.postgres
@@ -299,8 +313,31 @@ def test_a_new_connection_prepares_the_statement_again():
     with CaptureQueriesContext(connection) as captured:
         rows = statements_run([row_insert(log_entry("two")), counted_plus(0, text=text)])
 
+    # Then it is prepared again, without asking the server: a new session has no plans
     assert rows == [(2,)]
-    assert any(sql.startswith("PREPARE cg_") for sql in sent(captured))
+    assert [sql.split()[0] for sql in sent(captured)] == ["PREPARE", "INSERT"]
+
+
+@pytest.mark.postgres
+def test_a_plan_the_server_dropped_fails_one_batch_and_is_prepared_again():
+    postgres_only()
+    text = uuid.uuid4().hex
+    statements_run([row_insert(log_entry("one")), counted_plus(0, text=text)])
+
+    # Given the server forgot its plans (DEALLOCATE ALL, as a pooler resetting sessions does)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        statements_run([row_insert(log_entry("lost")), counted_plus(0, text=text)])
+
+    # When the statement is sent again
+    with CaptureQueriesContext(connection) as captured:
+        rows = statements_run([row_insert(log_entry("two")), counted_plus(0, text=text)])
+
+    # Then the server is asked, and the plan it no longer has is prepared again
+    assert rows == [(2,)]
+    check, preparing, _batch = sent(captured)
+    assert "pg_prepared_statements" in check and preparing.startswith("PREPARE cg_")
 
 
 @pytest.mark.postgres
@@ -326,9 +363,10 @@ def test_on_postgresql_a_prepared_statement_alone_is_also_executed_by_name():
         assert statements_run([counted_plus(1, text=text)]) == [(2,)]
         assert statements_run([counted_plus(2, text=text)]) == [(3,)]
 
-    assert [sql.split("(")[0] for sql in sent(captured) if sql.startswith("EXECUTE")] == [
-        sent(captured)[1].replace("PREPARE", "EXECUTE").split(" AS ")[0]
-    ] * 2
+    [preparing] = [sql for sql in sent(captured) if sql.startswith("PREPARE")]
+    name = preparing.split()[1]
+    executed = [sql for sql in sent(captured) if sql.startswith("EXECUTE")]
+    assert len(executed) == 2 and all(sql.startswith(f"EXECUTE {name}(") for sql in executed)
 
 
 def test_rows_of_one_model_with_and_without_a_key_are_written_in_one_batch():

@@ -55,6 +55,10 @@ VERSIONS = ("tests/consent/test_policy_versions.py",)
 PURGE_RULE = ("tests/retention/test_purge_rule.py", "tests/retention/test_holds.py")
 MERKLE = ("tests/evidence/test_merkle.py",)
 OUTBOX = ("tests/webhooks/test_outbox.py", "tests/webhooks/test_ordering.py")
+DESIGN_LINT = (
+    "tests/consent/test_design_lint_memo.py",
+    "tests/consent/test_design_fallback_edges.py",
+)
 
 CATALOGUE: tuple[Mutant, ...] = (
     # --- The gate (rule 5) ---------------------------------------------------------------
@@ -65,6 +69,23 @@ CATALOGUE: tuple[Mutant, ...] = (
         "    if now > basis.deadline:",
         "5: locked out from the deadline instant itself",
         GATE,
+    ),
+    Mutant(
+        "design-lint-trusts-another-instance",
+        "consent/selectors.py",
+        "        if not any(v is variant for v in loaded):",
+        "        if False:",
+        "§1 (designs): a design failing the lint never reaches the EU/EEA/UK, whatever a "
+        "loaded design with its id said",
+        DESIGN_LINT,
+    ),
+    Mutant(
+        "design-lint-one-group-for-all",
+        "consent/selectors.py",
+        "        key = (variant.pk, group)",
+        "        key = variant.pk",
+        "§1 (designs): whether a design may be shown is worked out per jurisdiction group",
+        DESIGN_LINT,
     ),
     Mutant(
         "gate-new-user-boundary",

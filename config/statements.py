@@ -130,8 +130,8 @@ def _send_together(connection, batch: list[Statement]) -> list[tuple] | None:
     simple query is how a plan PREPAREd in SQL is executed."""
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    texts = _texts(connection, batch)
     try:
+        texts = _texts(connection, batch)
         with _cursor(connection) as cursor:
             cursor.execute(
                 ";\n".join(texts), [value for statement in batch for value in statement.params]

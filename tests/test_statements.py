@@ -341,6 +341,21 @@ def test_a_plan_the_server_dropped_fails_one_batch_and_is_prepared_again():
 
 
 @pytest.mark.postgres
+def test_a_failed_prepare_leaves_no_plan_behind_that_the_memo_does_not_know():
+    postgres_only()
+    text = uuid.uuid4().hex
+    statements_run([row_insert(log_entry("one"))])
+    broken = Statement(f"SELECT no_such_column FROM {LOG_TABLE} /* {text} */", prepared=True)
+
+    # Given a batch whose first plan is prepared and whose second cannot be
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        statements_run([counted_plus(0, text=text), broken])
+
+    # Then the first statement still runs (its PREPARE outlived the error: not repeated)
+    assert statements_run([row_insert(log_entry("two")), counted_plus(0, text=text)]) == [(2,)]
+
+
+@pytest.mark.postgres
 def test_without_server_side_binding_a_prepared_statement_is_sent_as_written(monkeypatch):
     postgres_only()
     monkeypatch.setitem(connection.settings_dict["OPTIONS"], "server_side_binding", False)

@@ -99,10 +99,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # and check them before use so a restarted server does not break requests.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Server-side parameters let psycopg prepare a statement after its fifth run, so the
-    # hot queries (session, user, gate, decision) are planned once per connection.
-    # Behind PgBouncer in transaction mode, that needs PgBouncer >= 1.21
-    # (max_prepared_statements); DATABASE_SERVER_SIDE_BINDING=false turns it off.
+    # Server-side parameters: values travel apart from the SQL. Django leaves psycopg's own
+    # preparing off (prepare_threshold=None); the consent decision's statements and the
+    # serving's INSERT are planned once per connection by config.statements instead. Both
+    # need a connection to stay one server session: behind PgBouncer in transaction mode,
+    # DATABASE_SERVER_SIDE_BINDING=false turns them off.
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
         "DATABASE_SERVER_SIDE_BINDING", default=True
     )

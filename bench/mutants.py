@@ -578,8 +578,8 @@ CATALOGUE: tuple[Mutant, ...] = (
     Mutant(
         "outbox-inserted-event-reuses-a-number",
         "webhooks/services.py",
-        "        _sequences_claim(Counter({subject: 1})),",
-        "        _sequences_claim(Counter({subject: 0})),",
+        "        replace(_sequences_claim(Counter({subject: 1})), prepared=True),",
+        "        replace(_sequences_claim(Counter({subject: 0})), prepared=True),",
         "§1 webhooks: each change of a person is one event, in order (the decision's path)",
         ("tests/webhooks/test_event_inserts.py", *OUTBOX),
     ),

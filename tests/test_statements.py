@@ -213,6 +213,14 @@ def test_on_postgresql_several_statements_are_one_query():
 # --- Prepared statements ------------------------------------------------------------------
 
 
+@pytest.fixture
+def plan_text() -> str:
+    """PostgreSQL only (plans are PREPAREd there alone), and a text for ``counted_plus`` that
+    no earlier test on this connection has prepared."""
+    postgres_only()
+    return uuid.uuid4().hex
+
+
 def counted_plus(value: int, *, text: str = "") -> Statement:
     """A read whose text never changes, marked to keep its plan. A connection outlives a
     test, and so do its plans: a test that watches the preparing gives a ``text`` of its own."""
@@ -240,9 +248,8 @@ def test_a_prepared_statement_answers_as_written_literal_percent_signs_included(
 
 
 @pytest.mark.postgres
-def test_on_postgresql_a_prepared_statement_is_planned_once_then_executed_by_name():
-    postgres_only()
-    text = uuid.uuid4().hex
+def test_on_postgresql_a_prepared_statement_is_planned_once_then_executed_by_name(plan_text):
+    text = plan_text
 
     # When the same prepared statement is sent twice on one connection
     with CaptureQueriesContext(connection) as first:
@@ -266,9 +273,8 @@ def test_on_postgresql_a_prepared_statement_is_planned_once_then_executed_by_nam
 
 
 @pytest.mark.postgres
-def test_the_plans_a_batch_needs_are_prepared_together_in_one_round_trip():
-    postgres_only()
-    text = uuid.uuid4().hex
+def test_the_plans_a_batch_needs_are_prepared_together_in_one_round_trip(plan_text):
+    text = plan_text
     statements_run([row_insert(log_entry("one"))])
 
     with CaptureQueriesContext(connection) as captured:
@@ -304,9 +310,8 @@ def test_after_a_failed_batch_the_server_is_asked_again_and_nothing_is_prepared_
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_new_connection_prepares_the_statement_again():
-    postgres_only()
-    text = uuid.uuid4().hex
+def test_a_new_connection_prepares_the_statement_again(plan_text):
+    text = plan_text
     statements_run([row_insert(log_entry("one")), counted_plus(0, text=text)])
 
     connection.close()
@@ -319,9 +324,8 @@ def test_a_new_connection_prepares_the_statement_again():
 
 
 @pytest.mark.postgres
-def test_a_plan_the_server_dropped_fails_one_batch_and_is_prepared_again():
-    postgres_only()
-    text = uuid.uuid4().hex
+def test_a_plan_the_server_dropped_fails_one_batch_and_is_prepared_again(plan_text):
+    text = plan_text
     statements_run([row_insert(log_entry("one")), counted_plus(0, text=text)])
 
     # Given the server forgot its plans (DEALLOCATE ALL, as a pooler resetting sessions does)
@@ -341,9 +345,8 @@ def test_a_plan_the_server_dropped_fails_one_batch_and_is_prepared_again():
 
 
 @pytest.mark.postgres
-def test_a_failed_prepare_leaves_no_plan_behind_that_the_memo_does_not_know():
-    postgres_only()
-    text = uuid.uuid4().hex
+def test_a_failed_prepare_leaves_no_plan_behind_that_the_memo_does_not_know(plan_text):
+    text = plan_text
     statements_run([row_insert(log_entry("one"))])
     broken = Statement(f"SELECT no_such_column FROM {LOG_TABLE} /* {text} */", prepared=True)
 
@@ -369,9 +372,8 @@ def test_without_server_side_binding_a_prepared_statement_is_sent_as_written(mon
 
 
 @pytest.mark.postgres
-def test_on_postgresql_a_prepared_statement_alone_is_also_executed_by_name():
-    postgres_only()
-    text = uuid.uuid4().hex
+def test_on_postgresql_a_prepared_statement_alone_is_also_executed_by_name(plan_text):
+    text = plan_text
     statements_run([row_insert(log_entry("one"))])
 
     with CaptureQueriesContext(connection) as captured:

@@ -57,10 +57,12 @@ THREADS = 2
 
 
 def undecided_user_cookie() -> str:
+    """The cookies of a browser that signed in: its session and the CSRF cookie the login
+    form set (without it every page with a form would mint a new one, as on a first visit)."""
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user("undecided@bench.example", "bench-pass-1234")
-    return session_cookie(user)
+    return f"{session_cookie(user)}; csrftoken={CSRF_SECRET}"
 
 
 class Pool:

@@ -1,9 +1,11 @@
 """Template context for the consent surfaces (reads plus a freshly issued form), and the
 rendering of each consent dialog whose exact HTML is kept (consent.ServedNotice)."""
 
+import dataclasses
 import hashlib
 import json
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -101,7 +103,6 @@ def decision_context(*, policy: Policy, served: ServedScreen, next_url: str = ""
         "surface": surface,
         "dialog_key": _dialog_key(policy, form, surface, language),
         "deadline": SimpleLazyObject(deadline),
-        "form_token": form.token(),
         "deferrable": surface == Surface.EXISTING_NOTICE,
         "blocking": surface in (Surface.FIRST_LOGIN, Surface.DEADLINE_GATE),
         "next_url": next_url,
@@ -133,33 +134,39 @@ _HOLES = {name: f"hole-{_MARKER}-{name}" for name in ("csrf_token", "form_token"
 class _DialogSkeleton:
     html: str  # with the markers in place of the per-request values
     shown: ShownDialog
+    pieces: tuple[str, ...]  # ``html`` cut at its markers: text, marker, text, ...
+
+    @classmethod
+    def of(cls, html: str) -> "_DialogSkeleton":
+        markers = "|".join(re.escape(marker) for marker in _HOLES.values())
+        return cls(
+            html=html, shown=ShownDialog.of(html), pieces=tuple(re.split(f"({markers})", html))
+        )
+
+    def filled(self, values: dict[str, str]) -> str:
+        """The dialog as sent: each marker replaced by its value, escaped as the template
+        would have."""
+        by_marker = {_HOLES[name]: escape(value) for name, value in values.items()}
+        pieces = list(self.pieces)
+        pieces[1::2] = [by_marker[marker] for marker in self.pieces[1::2]]
+        return mark_safe("".join(pieces))  # the template's output, with escaped values
 
 
-def _dialog_render(
-    request: HttpRequest, context: dict, *, language: str
-) -> tuple[str, ShownDialog]:
-    """The dialog as sent, and as kept. An error message is per request: rendered whole."""
+def _dialog_skeleton(request: HttpRequest, context: dict, *, language: str) -> _DialogSkeleton:
+    """The dialog with markers in place of its per-request values, and as kept. An error
+    message is per request: that dialog is rendered for this request alone."""
     if context.get("error") is not None:
-        html = _fragment(request, DIALOG_TEMPLATE, context, language=language)
-        return html, ShownDialog.of(html)
+        with translation.override(language):
+            return _DialogSkeleton.of(render_to_string(DIALOG_TEMPLATE, {**context, **_HOLES}))
     # The markers are this process's own: a cache shared between processes (a deployment
     # pointing "fragments" at Redis) must never hand one process another's skeleton.
     key = f"consent-dialog:{_MARKER}:{context['dialog_key']}"
     skeleton = caches[DIALOG_CACHE].get(key)
     if skeleton is None:
         with translation.override(language):
-            html = render_to_string(DIALOG_TEMPLATE, {**context, **_HOLES})
-        skeleton = _DialogSkeleton(html=html, shown=ShownDialog.of(html))
+            skeleton = _DialogSkeleton.of(render_to_string(DIALOG_TEMPLATE, {**context, **_HOLES}))
         caches[DIALOG_CACHE].set(key, skeleton)
-    values = {
-        "csrf_token": context["csrf_token"],
-        "form_token": context["form_token"],
-        "next_url": context["next_url"],
-    }
-    html = skeleton.html
-    for name, value in values.items():
-        html = html.replace(_HOLES[name], escape(value))  # escaped as the template would
-    return mark_safe(html), skeleton.shown  # the template's output, with escaped values
+    return skeleton
 
 
 def decision_dialog(
@@ -167,6 +174,10 @@ def decision_dialog(
 ) -> dict:
     """Serve a consent screen: the decision context plus ``dialog_html``, the dialog as
     sent, whose serving and exact copy are kept (``consent.services.served_notice_record``).
+
+    The form is signed once the dialog it sits in is known, and carries that dialog's
+    digest: the serving is written behind the request (``consent.services.servings_behind``)
+    and its answer can insert it if it is not there yet.
 
     Raises ``NoDesignShowable`` (logged, with ids only) when no design may be shown.
     """
@@ -188,19 +199,24 @@ def decision_dialog(
         )
         raise NoDesignShowable(surface) from exc
     context = decision_context(policy=policy, served=served, next_url=next_url)
-    # The page's forms and the dialog's share one masked token: masking costs per call.
-    context["csrf_token"] = get_token(request)
     if error is not None:
         context["error"] = error
-    html, shown = _dialog_render(request, context, language=served.language.shown)
+    skeleton = _dialog_skeleton(request, context, language=served.language.shown)
+    form = dataclasses.replace(served.form, shown_copy_id=skeleton.shown.digest)
+    # The page's forms and the dialog's share one masked token: masking costs per call.
+    context["csrf_token"] = get_token(request)
+    context["form_token"] = form.token()
     served_notice_record(
-        form=served.form,
+        form=form,
         policy=policy,
         variant=served.choice.variant,
         arm=served.choice.arm,
-        rendered=shown,
+        rendered=skeleton.shown,
+        written_behind=True,
     )
-    context["dialog_html"] = html
+    context["dialog_html"] = skeleton.filled(
+        {name: context[name] for name in ("csrf_token", "form_token", "next_url")}
+    )
     return context
 
 

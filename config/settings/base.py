@@ -122,9 +122,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 CACHES = {
     "default": env.cache("CACHE_URL", default=env("REDIS_URL", default="locmemcache://")),
     # Rendered template fragments keyed by everything they show (the consent dialog's
-    # copy): process-local, since a round trip to Redis would cost what it saves.
+    # copy): process-local, since a round trip to Redis would cost what it saves, and kept
+    # unpickled (config.cache: the values are immutable).
     "fragments": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "config.cache.ImmutableLocMemCache",
         "LOCATION": "fragments",
         "TIMEOUT": 600,
         "OPTIONS": {"MAX_ENTRIES": 500},
@@ -278,6 +279,15 @@ CONSENT_DEFAULT_VARIANT_KEY = env("CONSENT_DEFAULT_VARIANT_KEY", default="two_bu
 CONSENT_NOTICE_DEFER_HOURS = 24
 # A rendered decision form is accepted for this long after it was shown.
 CONSENT_FORM_MAX_AGE_SECONDS = 60 * 60 * 24
+# Each rendering of the decision screen is kept (consent.ServedNotice). On PostgreSQL a
+# thread of each web process writes them together this many seconds later at most, off the
+# request's path; the answer inserts its serving itself if it comes first. A process that
+# dies unexpectedly loses its last fraction of a second of renderings nobody answered.
+# 0 writes each one during its request (SQLite's default: one writer at a time).
+CONSENT_SERVINGS_WRITE_BEHIND_SECONDS = env.float(
+    "CONSENT_SERVINGS_WRITE_BEHIND_SECONDS",
+    default=0.25 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" else 0,
+)
 # Safety-flagged conversations are kept this much longer than their consent-based retention.
 SAFETY_RETENTION_EXTENSION_DAYS = env.int("SAFETY_RETENTION_EXTENSION_DAYS", default=730)
 RETENTION_PURGE_BATCH_SIZE = env.int("RETENTION_PURGE_BATCH_SIZE", default=5000)

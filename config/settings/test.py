@@ -49,11 +49,14 @@ WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
 # Eager Celery runs a dispatch at once, countdown or not: every change asks for its own
 # (tests/test_config_plumbing.py tests the window itself).
 WEBHOOKS_DISPATCH_WINDOW_SECONDS = 0
+# Servings are written during their request, inside the test's transaction; the writer's
+# own tests (tests/consent/test_servings_behind.py) turn it on.
+CONSENT_SERVINGS_WRITE_BEHIND_SECONDS = 0
 # Process memory, never a Redis that REDIS_URL/CACHE_URL may point at: tests clear the cache.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "fragments": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "config.cache.ImmutableLocMemCache",
         "LOCATION": "fragments",
     },
 }

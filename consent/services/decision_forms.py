@@ -59,6 +59,9 @@ class DecisionForm:
     language: str | None = None
     requested_language: str | None = None
     copy_digest: str | None = None
+    # The digest of the dialog as shown (consent.ShownCopy), when the form is issued after
+    # it is known: the answer can then insert the serving itself if it is not written yet.
+    shown_copy_id: str | None = None
 
     def token(self) -> str:
         return signing.dumps(
@@ -75,6 +78,7 @@ class DecisionForm:
                 "l": self.language,
                 "r": self.requested_language,
                 "c": self.copy_digest,
+                "h": self.shown_copy_id,
             },
             salt=FORM_SALT,
         )
@@ -155,6 +159,7 @@ def decision_form_load(token: str, *, user) -> DecisionForm:
             language=data.get("l"),
             requested_language=data.get("r"),
             copy_digest=data.get("c"),
+            shown_copy_id=data.get("h"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise _tampered() from exc

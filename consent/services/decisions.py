@@ -37,6 +37,7 @@ from .decision_forms import (
     form_targets,
 )
 from .guards import policy_live, policy_live_check, user_lock_statement
+from .surfaces import form_serving_of, serving_to_insert
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +177,13 @@ def _state_upsert(
     key = quote(meta.pk.column)
     suffix = f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
     return row_insert(state, suffix=suffix, prepared=True)
+
+
+def _serving_insert(serving: ServedNotice) -> Statement:
+    """The serving the record links to, if the process that rendered it has not written it
+    yet (config.durability); whichever insert comes second does nothing."""
+    key = connection.ops.quote_name(ServedNotice._meta.pk.column)
+    return row_insert(serving, suffix=f" ON CONFLICT ({key}) DO NOTHING", prepared=True)
 
 
 def consent_record_build(
@@ -322,6 +330,7 @@ def consent_decision_record(
     language: str | None = None,
     requested_language: str | None = None,
     copy_digest: str | None = None,
+    form_serving: ServedNotice | None = None,
 ) -> Decision:
     """Record one decision, exactly once per form key, and update the user's state.
 
@@ -330,6 +339,8 @@ def consent_decision_record(
     against the live policy in the database under the user's lock, never a memo.
     ``served_id`` names the rendering the form came from (consent.ServedNotice): the
     record links to it and to what it showed, and it must have been shown to this user.
+    ``form_serving`` is that rendering's row as the signed form describes it, inserted with
+    the record if it is not written yet (``consent.services.surfaces.serving_to_insert``).
     """
     _answer_check(choice=choice, surface=surface, variant=variant)
     # Lockouts are noted under the decision basis (consent.services.reminders).
@@ -347,8 +358,12 @@ def consent_decision_record(
     # only a form from another policy, or that case, needs the policy's row.
     settled = basis.latest_policy_id == basis.live_policy_id == policy.pk
     live = policy if settled else policy_live(now=now)
-    if served_id is not None and basis.served_to_user_id != user.pk:
-        raise ConsentError(errors.FORM_OTHER_USER, status=403, code="form_other_user")
+    serving = serving_to_insert(
+        user=user,
+        served_id=served_id,
+        served_to_user_id=basis.served_to_user_id,
+        form_serving=form_serving,
+    )
     if basis.form_used_by is not None or basis.form_deferred:
         return _replay(user=user, choice=choice, basis=basis, live=live)
     policy_live_check(policy, live=live)
@@ -372,7 +387,7 @@ def consent_decision_record(
         locale=context.locale,
         jurisdiction=user.country or "",
         served_notice_id=served_id,
-        shown_copy_id=basis.served_shown_copy_id,
+        shown_copy_id=serving.shown_copy_id if serving else basis.served_shown_copy_id,
         language=language,
         requested_language=requested_language,
         copy_digest=copy_digest,
@@ -384,6 +399,7 @@ def consent_decision_record(
     # the database's guarantee.
     statements_run(
         [
+            *([_serving_insert(serving)] if serving else []),
             row_insert(record, prepared=True),
             record_log_insert(
                 record, previous_hash=basis.previous.record_hash if basis.previous else None
@@ -463,4 +479,5 @@ def consent_decision_submit(
         language=form.language,
         requested_language=form.requested_language,
         copy_digest=form.copy_digest,
+        form_serving=form_serving_of(form, policy=policy, variant=variant, arm=arm),
     )

@@ -22,6 +22,7 @@ from ..models import (
 from ..selectors import SESSION_DEFERRED_KEY, policy_basis
 from .decision_forms import decision_form_load, form_targets
 from .guards import policy_live, policy_live_check, user_lock
+from .surfaces import form_serving_of, serving_to_insert
 
 
 @dataclass(frozen=True)
@@ -52,18 +53,26 @@ def notice_defer(
     variant=None,
     arm=None,
     served_id: uuid.UUID | None = None,
+    form_serving: ServedNotice | None = None,
 ) -> Deferral:
     """Record a "Not now", once per form key, under the user's lock and the live policy.
 
     ``served_id`` names the rendering answered (consent.ServedNotice); it must have been
-    shown to this user.
+    shown to this user. ``form_serving`` is that rendering as the signed form describes
+    it, inserted if it is not written yet (``consent.services.surfaces.serving_to_insert``).
     """
     user_lock(user)
-    if (
-        served_id is not None
-        and not ServedNotice.objects.filter(pk=served_id, user_id=user.pk).exists()
-    ):
-        raise ConsentError(errors.FORM_OTHER_USER, status=403, code="form_other_user")
+    served_to_user_id = (
+        ServedNotice.objects.filter(pk=served_id).values_list("user_id", flat=True).first()
+        if served_id is not None
+        else None
+    )
+    serving = serving_to_insert(
+        user=user,
+        served_id=served_id,
+        served_to_user_id=served_to_user_id,
+        form_serving=form_serving,
+    )
     now = timezone.now()
     live = policy_live(now=now)
     if ConsentRecord.objects.filter(form_key=form_key).exists():
@@ -86,6 +95,8 @@ def notice_defer(
     if user.date_joined >= material.effective_at:
         raise ConsentError(errors.DEFER_NOT_ALLOWED, status=409, code="not_deferrable")
     UsedFormKey.objects.create(key=form_key, used_at=now)
+    if serving is not None:
+        ServedNotice.objects.bulk_create([serving], ignore_conflicts=True)  # the writer's may win
     hidden_until = min(
         now + timedelta(hours=settings.CONSENT_NOTICE_DEFER_HOURS), material.decision_deadline
     )
@@ -117,4 +128,5 @@ def notice_defer_submit(*, user, token: str, session=None) -> Deferral:
         variant=variant,
         arm=arm,
         served_id=form.served_id,
+        form_serving=form_serving_of(form, policy=policy, variant=variant, arm=arm),
     )

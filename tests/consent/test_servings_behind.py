@@ -325,3 +325,29 @@ def test_the_writer_thread_writes_within_its_window_and_stops(new_user, policy, 
         writer.stop()
     assert not thread.is_alive()
     assert writer.pending() == 0
+
+
+def test_the_writer_thread_outlives_a_failed_flush(settings, monkeypatch, caplog):
+    settings.CONSENT_SERVINGS_WRITE_BEHIND_SECONDS = 0.01
+    writer = RowsWrittenBehind(ServedNotice, window_setting=WINDOW)
+    flushes = []
+
+    def flush():
+        flushes.append(1)
+        if len(flushes) == 1:
+            raise RuntimeError("a bug in one flush")
+        return 0
+
+    monkeypatch.setattr(writer, "flush", flush)
+    monkeypatch.setattr(writer, "stop", lambda: None)  # atexit must not run the patched flush
+    with caplog.at_level(logging.ERROR, logger="config.durability"):
+        writer._writer_start()
+        deadline = time.monotonic() + 10
+        while len(flushes) < 3:
+            assert time.monotonic() < deadline, "the writer stopped after a failed flush"
+            time.sleep(0.01)
+    writer._stopped.set()
+    writer._thread.join(timeout=10)
+
+    assert "a flush failed" in caplog.text
+    assert not writer._thread.is_alive()

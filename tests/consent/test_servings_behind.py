@@ -3,12 +3,14 @@
 the process writes them together, and a decision or "Not now" that comes first inserts its
 serving from its signed form, so nothing recorded ever points at a missing rendering."""
 
+import dataclasses
 import logging
 import time
 import uuid
 
 import pytest
 from django.db import OperationalError
+from django.test import Client
 from django.urls import reverse
 
 from config.durability import RowsWrittenBehind
@@ -351,3 +353,30 @@ def test_the_writer_thread_outlives_a_failed_flush(settings, monkeypatch, caplog
 
     assert "a flush failed" in caplog.text
     assert not writer._thread.is_alive()
+
+
+@pytest.mark.parametrize("answer", ["decide", "defer"])
+def test_a_form_that_describes_a_serving_still_cannot_name_another_persons(
+    client, existing_user, policy, use_variant, django_user_model, behind, answer
+):
+    """Forms carry their serving whole now: one naming someone else's (a server-signed
+    form with a swapped id, as a forged one would need) is refused, not inserted."""
+    use_variant("two_buttons")
+    victim = django_user_model.objects.create_user(
+        "victim@example.com",
+        "x-correct-horse",
+        date_joined=existing_user.date_joined,
+        country="US",
+    )
+    theirs = rendered_form(Client(), victim)
+    behind.flush()
+    own = rendered_form(client, existing_user)
+    forged = dataclasses.replace(own, served_id=theirs.served_id)
+
+    response = client.post(
+        reverse(f"consent:{answer}"), {"form_token": forged.token(), "decision": "opt_in"}
+    )
+
+    assert response.status_code == 403
+    assert not ConsentRecord.objects.exists() and not NoticeDeferral.objects.exists()
+    assert ServedNotice.objects.get(pk=theirs.served_id).user_id == victim.pk

@@ -10,7 +10,9 @@ from config.cache import ImmutableLocMemCache
 
 @pytest.fixture
 def cache():
-    cache = ImmutableLocMemCache("test-immutable", {"TIMEOUT": 60, "OPTIONS": {"MAX_ENTRIES": 3, "CULL_FREQUENCY": 3}})
+    cache = ImmutableLocMemCache(
+        "test-immutable", {"TIMEOUT": 60, "OPTIONS": {"MAX_ENTRIES": 3, "CULL_FREQUENCY": 3}}
+    )
     cache.clear()
     return cache
 

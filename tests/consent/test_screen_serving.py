@@ -5,7 +5,7 @@ import pytest
 
 from consent.models import Surface
 from consent.presenters import decision_context
-from consent.services import decision_form_load, decision_screen_serve
+from consent.services import decision_screen_serve
 
 pytestmark = pytest.mark.django_db
 

@@ -39,4 +39,13 @@ class ImmutableLocMemCache(LocMemCache):
             self._set(key, value, timeout)
 
     def incr(self, key, delta=1, version=None):
-        raise NotImplementedError("values are kept as they are: nothing to count with")
+        """As LocMemCache's (``decr`` too): numbers are immutable, the sum replaces them."""
+        key = self.make_key(key, version=version)
+        with self._lock:
+            if self._has_expired(key):
+                self._delete(key)
+                raise ValueError(f"Key '{key}' not found")
+            value = self._cache[key] + delta
+            self._cache[key] = value
+            self._cache.move_to_end(key, last=False)
+        return value

@@ -53,11 +53,14 @@ def test_the_least_recently_used_go_past_the_limit(cache):
     assert [cache.get(key) for key in "acd"] == ["a", "c", "d"]
 
 
-def test_counting_is_refused_rather_than_done_on_shared_objects(cache):
+def test_counting_works_as_in_django_s_own_local_memory_cache(cache):
     cache.set("n", 1)
 
-    with pytest.raises(NotImplementedError):
-        cache.incr("n")
+    assert cache.incr("n") == 2
+    assert cache.decr("n", 5) == -3
+    assert cache.get("n") == -3
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("missing")
 
 
 def test_the_dialog_cache_is_this_kind():
